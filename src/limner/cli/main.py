@@ -1,0 +1,27 @@
+"""CLI: the `limner` command. Each command lives in its own module; this file only wires them."""
+
+from __future__ import annotations
+
+import typer
+
+from limner.cli.accounts import accounts_app
+from limner.cli.audit import audit_app
+from limner.cli.generate import generate
+from limner.cli.moderate import moderate
+from limner.cli.policy import policy_app
+
+app = typer.Typer(
+    name="limner",
+    help="Self-hosted native image generation with a layered safety stack, evaluation and provenance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.command("generate")(generate)
+app.command("moderate")(moderate)
+app.add_typer(policy_app, name="policy")
+app.add_typer(audit_app, name="audit")
+app.add_typer(accounts_app, name="accounts")
+
+
+if __name__ == "__main__":
+    app()
