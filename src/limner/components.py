@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from limner.classifiers.base import Classifier
-from limner.gates.base import Gate
+from limner.gates.base import ClassifierGate, Gate
 from limner.gates.chat import ChatGate
 from limner.gates.output import OutputGate
 from limner.gates.prompt import PromptGate
@@ -156,8 +156,8 @@ class Components:
 
     def _build_gate(self, name: str, spec: GateSpec) -> Gate:
         classifiers = [self._build_classifier(name, i, p) for i, p in enumerate(spec.classifiers)]
-        gate_class = {"chat": ChatGate, "prompt": PromptGate, "output": OutputGate}[name]
-        return gate_class(classifiers, fail_fast=spec.fail_fast)
+        gate_classes: dict[str, type[ClassifierGate]] = {"chat": ChatGate, "prompt": PromptGate, "output": OutputGate}
+        return gate_classes[name](classifiers, fail_fast=spec.fail_fast)
 
     def pre_generation_gates(self, with_chat: bool) -> list[tuple[Gate, int]]:
         gates: list[tuple[Gate, int]] = []

@@ -120,3 +120,19 @@ def run_classifiers(
         elapsed_ms=elapsed_ms,
         policy_version=ctx.policy.version,
     )
+
+
+class ClassifierGate:
+    """A gate that runs a list of classifiers; subclasses say which samples each modality reads."""
+
+    name: ClassVar[str]
+
+    def __init__(self, classifiers: Sequence[Classifier], fail_fast: bool = True) -> None:
+        self.classifiers = list(classifiers)
+        self.fail_fast = fail_fast
+
+    def samples(self, ctx: GateContext) -> dict[Modality, list[Sample]]:
+        raise NotImplementedError
+
+    def check(self, ctx: GateContext) -> Decision:
+        return run_classifiers(self.name, self.classifiers, self.samples(ctx), ctx, self.fail_fast)

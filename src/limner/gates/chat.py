@@ -6,26 +6,16 @@ escalation ("now make her younger") is judged with what came before, and context
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import ClassVar
 
-from limner.classifiers.base import Classifier
-from limner.gates.base import GateContext, run_classifiers
-from limner.types import Decision, Modality, Sample
+from limner.gates.base import ClassifierGate, GateContext
+from limner.types import Modality, Sample
 
 
-class ChatGate:
+class ChatGate(ClassifierGate):
     name: ClassVar[str] = "chat"
 
-    def __init__(self, classifiers: Sequence[Classifier], fail_fast: bool = True) -> None:
-        self.classifiers = list(classifiers)
-        self.fail_fast = fail_fast
-
-    def check(self, ctx: GateContext) -> Decision:
+    def samples(self, ctx: GateContext) -> dict[Modality, list[Sample]]:
         request = ctx.request
-        tier = request.account.tier
-        samples = {
-            Modality.CONVERSATION: [Sample(text=request.prompt, turns=request.turns, tier=tier)],
-            Modality.TEXT: [Sample(text=request.prompt, turns=request.turns, tier=tier)],
-        }
-        return run_classifiers(self.name, self.classifiers, samples, ctx, self.fail_fast)
+        sample = Sample(text=request.prompt, turns=request.turns, tier=request.account.tier)
+        return {Modality.CONVERSATION: [sample], Modality.TEXT: [sample]}
