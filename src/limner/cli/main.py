@@ -9,6 +9,7 @@ from limner.cli.audit import audit_app
 from limner.cli.generate import generate
 from limner.cli.moderate import moderate
 from limner.cli.policy import policy_app
+from limner.cli.serve import serve
 
 app = typer.Typer(
     name="limner",
@@ -18,6 +19,7 @@ app = typer.Typer(
 )
 app.command("generate")(generate)
 app.command("moderate")(moderate)
+app.command("serve")(serve)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")

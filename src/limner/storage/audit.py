@@ -110,6 +110,12 @@ class AuditStore:
     def _account(row: AccountRow) -> Account:
         return Account(id=row.id, tenant=row.tenant, tier=Tier(row.tier), banned=row.banned)
 
+    def list_accounts(self, limit: int = 100) -> list[Account]:
+        """The most recently created accounts (the operator's accounts page)."""
+        with Session(self.engine) as session:
+            query = select(AccountRow).order_by(AccountRow.created_at.desc()).limit(limit)
+            return [self._account(row) for row in session.scalars(query)]
+
     def unban(self, account_id: str) -> None:
         with Session(self.engine) as session, session.begin():
             row = session.get(AccountRow, account_id)

@@ -1,0 +1,1 @@
+"""Server: the routers (OpenAI-compatible images and moderations, provenance, operator web pages)."""
