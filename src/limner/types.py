@@ -85,6 +85,7 @@ class GenerationRequest:
     profile: str | None = None
     seed: int | None = None
     size: int = 256
+    output_mime: str = "image/png"  # the delivered format; provenance encodes once, after watermarking
 
     @property
     def prompt(self) -> str:

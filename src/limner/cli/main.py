@@ -6,10 +6,13 @@ import typer
 
 from limner.cli.accounts import accounts_app
 from limner.cli.audit import audit_app
+from limner.cli.bench_provenance import bench_provenance
+from limner.cli.certs import certs_init
 from limner.cli.generate import generate
 from limner.cli.moderate import moderate
 from limner.cli.policy import policy_app
 from limner.cli.serve import serve
+from limner.cli.verify import verify
 
 app = typer.Typer(
     name="limner",
@@ -20,9 +23,18 @@ app = typer.Typer(
 app.command("generate")(generate)
 app.command("moderate")(moderate)
 app.command("serve")(serve)
+app.command("verify")(verify)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
+
+certs_app = typer.Typer(help="Signing certificates for C2PA manifests.", no_args_is_help=True)
+certs_app.command("init")(certs_init)
+app.add_typer(certs_app, name="certs")
+
+bench_app = typer.Typer(help="Benchmarks that write docs/benchmarks/*.{json,md}.", no_args_is_help=True)
+bench_app.command("provenance")(bench_provenance)
+app.add_typer(bench_app, name="bench")
 
 
 if __name__ == "__main__":

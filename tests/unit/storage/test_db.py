@@ -6,6 +6,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
+import limner.provenance.registry
 import limner.storage.models  # noqa: F401
 from limner.storage.audit import AuditStore
 from limner.storage.db import Base, open_database

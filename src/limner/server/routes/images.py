@@ -89,7 +89,8 @@ def build_request(state: ServerState, account: Account, params: ImageParams,
         raise bad_request(f"unknown profile {params.profile[:64]!r} (offered: {', '.join(state.profiles)})", "profile")
     turns = (*(Turn(m.role, m.content) for m in params.messages), Turn(Role.USER, params.prompt))
     return GenerationRequest(turns=turns, account=account, uploads=uploads, profile=params.profile,
-                             seed=params.seed, size=parse_size(params.size, limits.max_size))
+                             seed=params.seed, size=parse_size(params.size, limits.max_size),
+                             output_mime=f"image/{params.output_format}")
 
 
 def pipeline_for(state: ServerState, profile: str | None) -> Pipeline:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import limner.provenance.registry
 import limner.storage.models  # noqa: F401  (registers the tables on Base.metadata)
 from limner.storage.db import Base
 

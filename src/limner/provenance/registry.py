@@ -1,0 +1,283 @@
+"""Provenance stage: the output registry (every image limner returned, keyed by perceptual hash and watermark payload).
+
+Decides whether an image is a near-duplicate of one this deployment produced, and which request made it, even when
+the C2PA manifest and the watermark are both gone. Keys per output: the watermark payload (exact lookup), the PDQ hash
+(robust to re-encoding and resizing, but a shift of 2 px of 256 already costs ~25 bits, so it misses crops) and ORB
+keypoint descriptors (a second key for crops and rotations, confirmed by a RANSAC similarity fit so unrelated images
+do not match). PDQ is a brute-force Hamming scan of an in-memory copy, fine to ~10^6 rows; ORB matching is
+brute force too and is only tried when PDQ finds nothing (~0.1 s per query per 1,000 rows; an LSH index is the
+next step beyond ~10^4 rows).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import cv2
+import numpy as np
+import pdqhash
+from numpy.typing import NDArray
+from PIL import Image
+from sqlalchemy import BigInteger, DateTime, Integer, LargeBinary, String, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from limner.provenance.base import GENERATION_ID_BITS, ProvenanceManifest, WatermarkPayload
+from limner.storage.db import Base
+
+HASH_BYTES = 32  # PDQ: 256 bits
+ORB_BYTES = 32  # one ORB descriptor
+MIN_SCALE, MAX_SCALE = 0.4, 2.5  # similarity-transform scale an ORB match may imply
+MAX_ROTATION_DEG = 20.0
+_POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
+
+
+class OutputRecord(Base):
+    """One image limner returned. Columns are listed for the Alembic migration in docs/provenance.md."""
+
+    __tablename__ = "output_registry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    audit_id: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    deployment_id: Mapped[int] = mapped_column(Integer, nullable=False)
+    generation_id: Mapped[int] = mapped_column(BigInteger, index=True, nullable=False)  # unsigned 32-bit
+    generator: Mapped[str] = mapped_column(String(64), nullable=False)
+    generator_version: Mapped[str] = mapped_column(String(128), nullable=False)
+    mime: Mapped[str] = mapped_column(String(32), nullable=False)
+    # sha256 of the decoded RGB pixels (and shape): survives metadata stripping and lossless re-saves.
+    pixel_sha256: Mapped[str] = mapped_column(String(64), index=True, nullable=False)
+    pdq: Mapped[str] = mapped_column(String(64), nullable=False)  # hex, of the whole image
+    pdq_quality: Mapped[int] = mapped_column(Integer, nullable=False)
+    # ORB keypoints: uint16 count, float32 (x, y) per point, then 32-byte descriptors.
+    orb_features: Mapped[bytes] = mapped_column(LargeBinary, nullable=False)
+
+
+@dataclass(frozen=True)
+class RegistryMatch:
+    record_id: int
+    audit_id: str
+    created_at: datetime
+    payload: WatermarkPayload
+    generator: str
+    distance: int | None  # "pdq": Hamming bits; "orb": RANSAC inliers; "payload": None
+    key: str  # "payload" | "pdq" | "orb"
+
+
+@dataclass(frozen=True)
+class ImageKeys:
+    pdq: bytes
+    quality: int
+    orb: bytes
+
+
+def _pdq(rgb: NDArray[np.uint8]) -> tuple[bytes, int]:
+    vec, quality = pdqhash.compute(np.ascontiguousarray(rgb))
+    return np.packbits(vec.astype(np.uint8)).tobytes(), int(quality)
+
+
+def _orb(rgb: NDArray[np.uint8], n_features: int) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    # Small patch and edge sizes: generated images are 256 px and most corners sit near shape boundaries.
+    orb = cv2.ORB_create(  # type: ignore[attr-defined]
+        nfeatures=n_features, fastThreshold=10, edgeThreshold=15, patchSize=15
+    )
+    keypoints, desc = orb.detectAndCompute(cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY), None)
+    if desc is None:
+        return np.zeros((0, 2), np.float32), np.zeros((0, ORB_BYTES), np.uint8)
+    return np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), desc
+
+
+def _pack_orb(points: NDArray[np.float32], desc: NDArray[np.uint8]) -> bytes:
+    return np.uint16(len(desc)).tobytes() + points.astype(np.float32).tobytes() + desc.tobytes()
+
+
+def _unpack_orb(blob: bytes) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
+    n = int(np.frombuffer(blob[:2], np.uint16)[0])
+    points = np.frombuffer(blob[2 : 2 + 8 * n], np.float32).reshape(n, 2)
+    desc = np.frombuffer(blob[2 + 8 * n : 2 + 8 * n + ORB_BYTES * n], np.uint8).reshape(n, ORB_BYTES)
+    return points, desc
+
+
+def compute_keys(rgb: NDArray[np.uint8], orb_features: int = 100) -> ImageKeys:
+    pdq, quality = _pdq(rgb)
+    return ImageKeys(pdq=pdq, quality=quality, orb=_pack_orb(*_orb(rgb, orb_features)))
+
+
+def pixel_sha256(rgb: NDArray[np.uint8]) -> str:
+    return hashlib.sha256(f"{rgb.shape}".encode() + np.ascontiguousarray(rgb).tobytes()).hexdigest()
+
+
+def decode_rgb(image: bytes) -> NDArray[np.uint8]:
+    with Image.open(io.BytesIO(image)) as im:
+        return np.asarray(im.convert("RGB"))
+
+
+class OutputRegistry:
+    """Records outputs and answers "did this deployment make this image, and for which request?".
+
+    Args:
+        engine: SQLAlchemy engine; the table comes from the Alembic migrations (or `create_schema` in tests).
+        max_distance: PDQ Hamming distance (bits) accepted as the same image.
+        min_orb_inliers: keypoint matches consistent with one similarity transform needed for an ORB match.
+        orb_features: keypoints stored per output.
+    """
+
+    def __init__(
+        self, engine: Engine, max_distance: int = 31, min_orb_inliers: int = 12, orb_features: int = 100
+    ) -> None:
+        self._engine = engine
+        self._max_distance = max_distance
+        self._min_orb_inliers = min_orb_inliers
+        self._orb_features = orb_features
+        self._ids = np.zeros(0, dtype=np.int64)
+        self._whole = np.zeros((0, HASH_BYTES), dtype=np.uint8)
+        self._orb_desc = np.zeros((0, ORB_BYTES), dtype=np.uint8)
+        self._orb_points = np.zeros((0, 2), dtype=np.float32)
+        self._orb_row = np.zeros(0, dtype=np.int64)  # index into _ids for every stored descriptor
+        self._loaded_up_to = 0
+
+    def create_schema(self) -> None:
+        """Create the table directly (tests, throwaway databases); deployments run the migrations."""
+        Base.metadata.create_all(self._engine, tables=[OutputRecord.__table__])  # type: ignore[list-item]
+
+    def allocate_generation_id(self) -> int:
+        """A random unused 32-bit id: random so the payload leaks no volume, checked so it is unique."""
+        with Session(self._engine) as session:
+            while True:
+                candidate = secrets.randbelow(2**GENERATION_ID_BITS)
+                taken = session.scalar(select(OutputRecord.id).where(OutputRecord.generation_id == candidate))
+                if taken is None:
+                    return candidate
+
+    def register(self, image: bytes, manifest: ProvenanceManifest) -> int:
+        rgb = decode_rgb(image)
+        keys = compute_keys(rgb, self._orb_features)
+        record = OutputRecord(
+            created_at=manifest.created_at or datetime.now(UTC),
+            audit_id=manifest.audit_id,
+            deployment_id=manifest.payload.deployment_id,
+            generation_id=manifest.payload.generation_id,
+            generator=manifest.generator,
+            generator_version=manifest.generator_version,
+            mime=manifest.mime,
+            pixel_sha256=pixel_sha256(rgb),
+            pdq=keys.pdq.hex(),
+            pdq_quality=keys.quality,
+            orb_features=keys.orb,
+        )
+        with Session(self._engine) as session, session.begin():
+            session.add(record)
+            session.flush()
+            return int(record.id)
+
+    def lookup_payload(self, payload: WatermarkPayload) -> tuple[RegistryMatch, ...]:
+        stmt = select(OutputRecord).where(
+            OutputRecord.generation_id == payload.generation_id,
+            OutputRecord.deployment_id == payload.deployment_id,
+        )
+        with Session(self._engine) as session:
+            return tuple(_match(r, None, "payload") for r in session.scalars(stmt))
+
+    def search(self, image: bytes, limit: int = 5) -> tuple[RegistryMatch, ...]:
+        """Near-duplicates of `image`, best first: PDQ, then ORB keypoints if PDQ finds nothing."""
+        return self.search_rgb(decode_rgb(image), limit)
+
+    def search_rgb(self, rgb: NDArray[np.uint8], limit: int = 5, use_orb: bool = True) -> tuple[RegistryMatch, ...]:
+        self._refresh()
+        if len(self._ids) == 0:
+            return ()
+        found: list[tuple[int, int, str]] = []  # (row index, score, key)
+        whole = self.pdq_distances(rgb)
+        for i in np.argsort(whole, kind="stable")[:limit]:
+            if whole[i] <= self._max_distance:
+                found.append((int(i), int(whole[i]), "pdq"))
+        if not found and use_orb:
+            inliers = self.orb_inliers(rgb)
+            for i, n in sorted(inliers.items(), key=lambda kv: -kv[1])[:limit]:
+                if n >= self._min_orb_inliers:
+                    found.append((i, n, "orb"))
+        if not found:
+            return ()
+        ids = [int(self._ids[i]) for i, _, _ in found]
+        with Session(self._engine) as session:
+            rows = {r.id: r for r in session.scalars(select(OutputRecord).where(OutputRecord.id.in_(ids)))}
+        return tuple(_match(rows[rid], score, key) for rid, (_, score, key) in zip(ids, found, strict=True))
+
+    def pdq_distances(self, rgb: NDArray[np.uint8]) -> NDArray[np.int64]:
+        """PDQ Hamming distance of `rgb` to every registered output (for search and calibration)."""
+        self._refresh()
+        query = np.frombuffer(_pdq(rgb)[0], dtype=np.uint8)
+        return np.asarray(_POPCOUNT[self._whole ^ query].sum(axis=1), dtype=np.int64)
+
+    def orb_inliers(self, rgb: NDArray[np.uint8]) -> dict[int, int]:
+        """RANSAC inlier count per registered output that shares enough distinctive keypoints with `rgb`."""
+        self._refresh()
+        points, desc = _orb(rgb, max(150, self._orb_features))
+        if len(desc) < 2 or len(self._orb_desc) < 2:
+            return {}
+        matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
+        pairs = matcher.knnMatch(desc, self._orb_desc, k=2)
+        # Lowe's ratio test against the whole registry: a descriptor that fits many outputs says nothing.
+        good = [(m.queryIdx, m.trainIdx) for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+        by_row: dict[int, list[tuple[int, int]]] = {}
+        for q, t in good:
+            by_row.setdefault(int(self._orb_row[t]), []).append((q, t))
+        out: dict[int, int] = {}
+        for row, matches in by_row.items():
+            if len(matches) < max(4, self._min_orb_inliers // 2):
+                continue
+            src = points[[q for q, _ in matches]]
+            dst = self._orb_points[[t for _, t in matches]]
+            # A similarity transform (rotation, scale, shift) is what crops, resizes and rotations do.
+            matrix, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
+            if matrix is None or mask is None:
+                continue
+            scale = math.hypot(matrix[0, 0], matrix[1, 0])
+            angle = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
+            # Only the edits this key is for (crops, resizes, small rotations) count; repetitive patterns otherwise
+            # produce degenerate fits (many points onto one, scale ~0, arbitrary angles) with many "inliers".
+            if not (MIN_SCALE <= scale <= MAX_SCALE and abs(angle) <= MAX_ROTATION_DEG):
+                continue
+            inlier_train = {t for (_, t), keep in zip(matches, mask.ravel(), strict=True) if keep}
+            out[row] = len(inlier_train)
+        return out
+
+    def _refresh(self) -> None:
+        # Incremental: only rows added since the last call (by this or another process) are read.
+        stmt = select(OutputRecord.id, OutputRecord.pdq, OutputRecord.orb_features).where(
+            OutputRecord.id > self._loaded_up_to
+        )
+        with Session(self._engine) as session:
+            if session.scalar(select(func.max(OutputRecord.id))) in (None, self._loaded_up_to):
+                return
+            rows = session.execute(stmt.order_by(OutputRecord.id)).all()
+        if not rows:
+            return
+        base = len(self._ids)
+        whole = np.frombuffer(b"".join(bytes.fromhex(r.pdq) for r in rows), dtype=np.uint8).reshape(-1, HASH_BYTES)
+        unpacked = [_unpack_orb(r.orb_features) for r in rows]
+        self._ids = np.concatenate([self._ids, np.array([r.id for r in rows], dtype=np.int64)])
+        self._whole = np.concatenate([self._whole, whole])
+        self._orb_points = np.concatenate([self._orb_points, *(p for p, _ in unpacked)])
+        self._orb_desc = np.concatenate([self._orb_desc, *(d for _, d in unpacked)])
+        self._orb_row = np.concatenate(
+            [self._orb_row, *(np.full(len(d), base + k, dtype=np.int64) for k, (_, d) in enumerate(unpacked))]
+        )
+        self._loaded_up_to = int(rows[-1].id)
+
+
+def _match(record: OutputRecord, distance: int | None, key: str) -> RegistryMatch:
+    return RegistryMatch(
+        record_id=record.id,
+        audit_id=record.audit_id,
+        created_at=record.created_at,
+        payload=WatermarkPayload(record.deployment_id, record.generation_id),
+        generator=record.generator,
+        distance=distance,
+        key=key,
+    )
