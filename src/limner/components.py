@@ -49,7 +49,8 @@ CLASSIFIERS: dict[str, str] = {
     "ocr_text": "limner.classifiers.image.ocr:OcrTextClassifier",
     "hash_bank": "limner.classifiers.hash.bank:HashBankClassifier",
     "reasoning_monitor": "limner.classifiers.monitor.reasoning:ReasoningMonitor",
-    "openai_vision_judge": "limner.classifiers.monitor.reasoning:OpenAIVisionJudgeClassifier",
+    "openai_vision_judge": "limner.classifiers.monitor.vision_judge:OpenAIVisionJudgeClassifier",
+    "sexual_minors_image": "limner.classifiers.image.minors:SexualMinorsImageClassifier",
 }
 GENERATORS: dict[str, str] = {
     "tiny_ar": "limner.generators.tiny_ar.generator:TinyArGenerator",

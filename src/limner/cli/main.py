@@ -6,6 +6,7 @@ import typer
 
 from limner.cli.accounts import accounts_app
 from limner.cli.audit import audit_app
+from limner.cli.bank import bank_app
 from limner.cli.bench_provenance import bench_provenance
 from limner.cli.certs import certs_init
 from limner.cli.generate import generate
@@ -27,6 +28,7 @@ app.command("verify")(verify)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
+app.add_typer(bank_app, name="bank")
 
 certs_app = typer.Typer(help="Signing certificates for C2PA manifests.", no_args_is_help=True)
 certs_app.command("init")(certs_init)
