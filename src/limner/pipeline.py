@@ -114,11 +114,15 @@ class Pipeline:
         enforcement = self._record(request_id, request, decisions, "moderate", elapsed_ms) if record else None
         return PipelineResult(request_id, tuple(decisions), enforcement=enforcement, elapsed_ms=elapsed_ms)
 
-    def generate(self, request: GenerationRequest) -> PipelineResult:
-        """The whole path: gates, generation, the output gate, provenance and the audit record."""
+    def generate(self, request: GenerationRequest, config: EvalConfig = EvalConfig.WITH_CHAT,
+                 record: bool = True) -> PipelineResult:
+        """The whole path: gates, generation, the output gate, provenance and the audit record.
+
+        `config=system_only` skips the chat gate (evaluation only; the service always runs it).
+        """
         start = time.perf_counter()
         request_id = new_id()
-        decisions = self._pre_generation(request, EvalConfig.WITH_CHAT)
+        decisions = self._pre_generation(request, config)
         generated: GeneratedImage | None = None
         delivered: Image | None = None
         if all(d.allowed for d in decisions):
@@ -136,7 +140,8 @@ class Pipeline:
                     if decision is not None:
                         decisions.append(decision)
         elapsed_ms = (time.perf_counter() - start) * 1000
-        enforcement = self._record(request_id, request, decisions, "generate", elapsed_ms, generated, delivered)
+        enforcement = (self._record(request_id, request, decisions, "generate", elapsed_ms, generated, delivered)
+                       if record else None)
         return PipelineResult(request_id, tuple(decisions), delivered, generated, enforcement, elapsed_ms)
 
     def _generate(self, request: GenerationRequest) -> tuple[GeneratedImage | None, Decision | None]:

@@ -22,6 +22,7 @@ class Settings:
     host: str
     port: int
     admin_token: str | None
+    datasets_dir: Path | None = None  # shared evaluation datasets (LIMNER_DATASETS_DIR); read by `limner eval`
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -35,6 +36,7 @@ class Settings:
             host=env.get("LIMNER_HOST", "127.0.0.1"),
             port=int(env.get("LIMNER_PORT", "8000")),
             admin_token=env.get("LIMNER_ADMIN_TOKEN") or None,
+            datasets_dir=Path(env["LIMNER_DATASETS_DIR"]).expanduser() if env.get("LIMNER_DATASETS_DIR") else None,
         )
 
     def policy_path(self, profile: str | None = None) -> Path:

@@ -42,6 +42,7 @@ from limner.classifiers.image.synthetic import (
     smooth_texture,
     text_image,
 )
+from limner.settings import Settings
 
 CLASSES = ("no_person", "photoreal_adult", "photoreal_child")
 OCR_WORDS = (
@@ -497,9 +498,9 @@ def write_markdown(res: dict[str, Any], path: Path) -> None:
 
 def eval_classifiers(
     out_dir: Annotated[Path, typer.Option(help="where image_classifiers.{json,md} go")] = Path("docs/benchmarks"),
-    datasets: Annotated[Path, typer.Option(help="shared datasets folder (faces/, drawn_people/)")] = Path(
-        "../shared/datasets"
-    ),
+    datasets: Annotated[
+        Path | None, typer.Option(help="datasets folder with faces/ and drawn_people/ (default: LIMNER_DATASETS_DIR)")
+    ] = None,
     hash_bank_size: Annotated[
         int, typer.Option(help="entries in the random PDQ bank for the index timing")
     ] = 1_000_000,
@@ -512,10 +513,14 @@ def eval_classifiers(
 ) -> dict[str, Any]:
     """Measure precision/recall/n per class for each image classifier and write the benchmark files."""
     random.seed(0)
+    datasets = datasets or Settings.from_env().datasets_dir
+    if datasets is None:
+        typer.echo("set LIMNER_DATASETS_DIR (or --datasets) to the folder holding faces/ and drawn_people/; "
+                   "without it only the procedural sets are measured", err=True)
     if quick:
         hash_bank_size, renders, faces_limit = min(hash_bank_size, 20_000), min(renders, 10), faces_limit or 60
-    faces = datasets / "faces"
-    drawn = datasets / "drawn_people"
+    faces = datasets / "faces" if datasets else Path("faces-not-configured")
+    drawn = datasets / "drawn_people" if datasets else Path("drawn-people-not-configured")
     runners: dict[str, Callable[[], dict[str, Any]]] = {
         "photoreal_person": lambda: eval_person(
             faces if faces.exists() else None, drawn if drawn.exists() else None, renders, faces_limit

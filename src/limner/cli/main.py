@@ -9,9 +9,12 @@ from limner.cli.audit import audit_app
 from limner.cli.bank import bank_app
 from limner.cli.bench_provenance import bench_provenance
 from limner.cli.certs import certs_init
+from limner.cli.eval import eval_bias, eval_safety
+from limner.cli.eval_classifiers import eval_classifiers
 from limner.cli.generate import generate
 from limner.cli.moderate import moderate
 from limner.cli.policy import policy_app
+from limner.cli.redteam import redteam
 from limner.cli.serve import serve
 from limner.cli.verify import verify
 
@@ -25,6 +28,7 @@ app.command("generate")(generate)
 app.command("moderate")(moderate)
 app.command("serve")(serve)
 app.command("verify")(verify)
+app.command("redteam")(redteam)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
@@ -37,6 +41,12 @@ app.add_typer(certs_app, name="certs")
 bench_app = typer.Typer(help="Benchmarks that write docs/benchmarks/*.{json,md}.", no_args_is_help=True)
 bench_app.command("provenance")(bench_provenance)
 app.add_typer(bench_app, name="bench")
+
+eval_app = typer.Typer(help="Evaluations: safety tables, image classifiers, bias.", no_args_is_help=True)
+eval_app.command("safety")(eval_safety)
+eval_app.command("classifiers")(eval_classifiers)
+eval_app.command("bias")(eval_bias)
+app.add_typer(eval_app, name="eval")
 
 
 if __name__ == "__main__":
