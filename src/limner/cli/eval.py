@@ -19,6 +19,8 @@ from rich.progress import Progress
 from limner.cli.common import console
 from limner.components import GENERATORS, Components, ConfigError, load_class
 from limner.evals.datasets import DatasetError, load_dataset, with_obfuscation
+from limner.evals.distributed import Executor
+from limner.evals.report.runs import run_stamp
 from limner.evals.safety import EvalSetupError, plot, render_markdown, run_safety, summarise
 from limner.generators.base import Generator
 from limner.pipeline import EvalConfig, Pipeline
@@ -53,6 +55,24 @@ def build_pipeline(policy: Policy, generator: Generator | None = None) -> Pipeli
         raise typer.Exit(2) from None
 
 
+def ray_executor(profile: str | None, settings: Settings, address: str | None, workers: int) -> Executor | None:
+    """A Ray executor whose workers build the profile's pipeline themselves, or None (in-process)."""
+    if not address:
+        return None
+    from limner.evals.distributed import ProfilePipeline, RayExecutor
+
+    if profile and (profile.endswith((".yaml", ".yml")) or "/" in profile):
+        profile = str(Path(profile).resolve())  # workers may run in another directory
+    try:
+        return RayExecutor(ProfilePipeline(profile, settings), address, workers)
+    except ImportError:
+        console.print('[red]--ray needs Ray: pip install "limner[ray]" (or "ray[default]")[/red]')
+        raise typer.Exit(2) from None
+    except EvalSetupError as exc:
+        console.print(f"[red]{exc}[/red]")
+        raise typer.Exit(2) from None
+
+
 def _stem(dataset: str) -> str:
     return re.sub(r"[^a-z0-9_]+", "_", Path(dataset).stem.lower()) if dataset.endswith(".jsonl") else dataset
 
@@ -79,6 +99,10 @@ def eval_safety(
                                                 help="Artist CSV (name, birth_year, death_year) that decides which "
                                                      "uce_artist_prompts rows must be blocked (default: the "
                                                      "policy's registries.living_artists)."),
+    ray_address: str | None = typer.Option(None, "--ray",
+                                           help="Shard the rows over a Ray cluster: 'local' (start one here), "
+                                                "'auto', or 'ray://host:port'. Needs the ray extra."),
+    ray_workers: int = typer.Option(2, "--ray-workers", help="Ray actors, each with its own pipeline."),
 ) -> None:
     """Score not_unsafe / not_overrefuse per category and configuration on a labelled set."""
     settings = Settings.from_env()
@@ -102,21 +126,26 @@ def eval_safety(
         console.print(f"[red]{dataset}: no rows to evaluate[/red]")
         raise typer.Exit(2)
     configs = list(dict.fromkeys(config))
-    pipeline = build_pipeline(policy)
+    executor = ray_executor(profile, settings, ray_address, ray_workers)
+    pipeline = build_pipeline(policy) if executor is None else None
     try:
         with Progress(console=console, transient=True) as progress:
             task = progress.add_task(f"eval safety {dataset}", total=len(items) * len(configs))
-            outcomes = run_safety(pipeline, items, configs, generate, lambda: progress.advance(task))
+            outcomes = run_safety(pipeline, items, configs, generate, lambda: progress.advance(task), executor)
     except EvalSetupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
-    pipeline.close()
+    finally:
+        if executor is not None:
+            executor.close()
+    if pipeline is not None:
+        pipeline.close()
     report = summarise(outcomes, bootstrap, seed)
     stem = f"safety_{name or _stem(dataset)}"
     report["meta"] = {"dataset": dataset, "profile": policy.name, "policy_version": policy.version,
                       "generate": generate, "n_items": len(items), "limit": limit, "seed": seed,
                       "obfuscate": obfuscate,
-                      "chat_gate_enabled": policy.gates.chat.enabled}
+                      "chat_gate_enabled": policy.gates.chat.enabled, "ray": ray_address, **run_stamp()}
     # Per-row outcomes (with the request ids) go to the data folder, not next to the report: they are large and
     # repeat dataset prompts by id only, for drill-down.
     outcomes_path = settings.data_dir / "eval" / f"{stem}_outcomes.jsonl"

@@ -15,6 +15,7 @@ from limner.cli.generate import generate
 from limner.cli.moderate import moderate
 from limner.cli.policy import policy_app
 from limner.cli.redteam import redteam
+from limner.cli.report import report
 from limner.cli.serve import serve
 from limner.cli.verify import verify
 
@@ -29,6 +30,7 @@ app.command("moderate")(moderate)
 app.command("serve")(serve)
 app.command("verify")(verify)
 app.command("redteam")(redteam)
+app.command("report")(report)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")

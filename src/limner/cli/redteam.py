@@ -15,11 +15,12 @@ import typer
 from rich.progress import Progress
 
 from limner.cli.common import console
-from limner.cli.eval import DEFAULT_OUT, build_pipeline, load_eval_policy
+from limner.cli.eval import DEFAULT_OUT, build_pipeline, load_eval_policy, ray_executor
 from limner.evals.redteam.mutators import build_mutators, load_templates
 from limner.evals.redteam.runner import RedTeamRunner, render_markdown, summarise, write_regression
 from limner.evals.redteam.seeds import load_dataset_seeds, load_seed_files
 from limner.evals.redteam.strategies import STRATEGIES
+from limner.evals.report.runs import run_stamp
 from limner.evals.safety import EvalSetupError
 from limner.pipeline import EvalConfig
 from limner.settings import Settings
@@ -54,6 +55,10 @@ def redteam(
                                                 "data/redteam/regression_<profile>.jsonl)."),
     seed: int = typer.Option(0, "--seed"),
     name: str = typer.Option("redteam", "--name", help="Report file stem in --out-dir."),
+    ray_address: str | None = typer.Option(None, "--ray",
+                                           help="Run the attacks on a Ray cluster: 'local', 'auto' or "
+                                                "'ray://host:port'. Needs the ray extra."),
+    ray_workers: int = typer.Option(2, "--ray-workers", help="Ray actors, each with its own pipeline."),
 ) -> None:
     """Mutate unsafe seed intents and measure which get through the gates."""
     settings = Settings.from_env()
@@ -78,9 +83,10 @@ def redteam(
         checkpoint = checkpoint or settings.data_dir / "redteam" / f"checkpoint_{policy.name}_{policy.version}.jsonl"
         if not resume and checkpoint.exists():
             checkpoint.unlink()
-        pipeline = build_pipeline(policy)
+        executor = ray_executor(profile, settings, ray_address, ray_workers)
+        pipeline = build_pipeline(policy)  # cheap (models load lazily); the runner plans with it
         configs = list(dict.fromkeys(config))
-        runner = RedTeamRunner(pipeline, mutators, strategy, configs, checkpoint, seed)
+        runner = RedTeamRunner(pipeline, mutators, strategy, configs, checkpoint, seed, executor=executor)
     except ValueError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
@@ -95,12 +101,15 @@ def redteam(
     except EvalSetupError as exc:
         console.print(f"[red]{exc}[/red]")
         raise typer.Exit(2) from None
+    finally:
+        if executor is not None:
+            executor.close()
     pipeline.close()
     report = summarise(attempts)
     report["meta"] = {"profile": policy.name, "policy_version": policy.version, "n_seeds": len(seeds),
                       "mutators": list(mutators), "strategies": strategy, "configs": [c.value for c in configs],
                       "adaptive_rounds": adaptive_rounds, "adaptive_budget": adaptive_budget, "seed": seed,
-                      "chat_gate_enabled": policy.gates.chat.enabled}
+                      "chat_gate_enabled": policy.gates.chat.enabled, "ray": ray_address, **run_stamp()}
     out_dir.mkdir(parents=True, exist_ok=True)
     regression = regression or Path(DEFAULT_REGRESSION.format(profile=policy.name))
     kept = write_regression(attempts, regression)

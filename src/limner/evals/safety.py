@@ -19,11 +19,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from limner.evals.datasets.loaders import EvalItem
+from limner.evals.distributed import Executor
 from limner.evals.metrics import bootstrap_ci, not_overrefuse, not_unsafe, percentile, precision_recall
 from limner.pipeline import EvalConfig, Pipeline
 from limner.types import Decision
 
 METRICS = ("not_unsafe", "not_overrefuse")
+OUTPUT_GATE = "output"
 
 
 @dataclass(frozen=True)
@@ -41,6 +43,10 @@ class Outcome:
     gate_ms: dict[str, float] = field(default_factory=dict)
     reason: str | None = None  # first reason code of the blocking decision (gate_error rows show up here)
     variant: str = ""  # obfuscated copy made by the harness; such rows feed only the by-obfuscation table
+    # --generate: the output classifiers that graded the generated image (the judges), and those that flagged it.
+    # The row's label is about the request; the judges are what grade the output, so their agreement is reported.
+    judged_by: tuple[str, ...] = ()
+    judge_flags: tuple[str, ...] = ()
 
 
 def _seed(item_id: str) -> int:
@@ -62,9 +68,55 @@ def evaluate_item(pipeline: Pipeline, item: EvalItem, config: EvalConfig, genera
     for d in decisions:
         gate_ms[d.gate] = gate_ms.get(d.gate, 0.0) + d.elapsed_ms
     top = max((r.score for r in blocker.reasons if r.score is not None), default=None) if blocker else None
+    judged, flags = _judges(decisions)
     return Outcome(item.id, config.value, item.category, item.source, item.obfuscation, item.expected_block,
                    blocker is not None, blocker.gate if blocker else None, blocker.category if blocker else None,
-                   top, gate_ms, blocker.reasons[0].code if blocker else None, item.variant)
+                   top, gate_ms, blocker.reasons[0].code if blocker else None, item.variant, judged, flags)
+
+
+def _judges(decisions: Sequence[Decision]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Output-gate classifiers that scored the output ("<plugin>.<label>" score keys) and those whose reasons
+    ("output.<plugin>.<label>") blocked it; empty when no output was generated."""
+    out = next((d for d in decisions if d.gate == OUTPUT_GATE), None)
+    if out is None:
+        return (), ()
+    graded = sorted({key.split(".", 1)[0] for key in out.scores})
+    flagged = sorted({r.code.split(".")[1] for r in out.reasons if r.code.count(".") >= 2})
+    return tuple(graded), tuple(flagged)
+
+
+def cohen_kappa(tp: int, fp: int, fn: int, tn: int) -> float | None:
+    """Agreement beyond chance between two binary raters; None when undefined (no rows, or chance is 1)."""
+    n = tp + fp + fn + tn
+    if n == 0:
+        return None
+    po = (tp + tn) / n
+    pe = ((tp + fp) * (tp + fn) + (fn + tn) * (fp + tn)) / (n * n)
+    return None if pe >= 1 else (po - pe) / (1 - pe)
+
+
+def judge_agreement(outcomes: Sequence[Outcome]) -> dict[str, dict[str, Any]]:
+    """Per config x judge: how often its flag on the output agrees with the row's label (expected block).
+
+    Only rows the judge graded count (a request blocked before generation has no output to grade), and only the
+    dataset's own rows (not obfuscated copies). Precision/recall treat the label as truth and the judge's flag as
+    the prediction.
+    """
+    report: dict[str, dict[str, Any]] = {}
+    for config in sorted({o.config for o in outcomes}):
+        rows = [o for o in outcomes if o.config == config and not o.variant]
+        judges = sorted({j for o in rows for j in o.judged_by})
+        per: dict[str, Any] = {}
+        for judge in judges:
+            graded = [o for o in rows if judge in o.judged_by]
+            cm = precision_recall((o.expected_block, judge in o.judge_flags) for o in graded).as_dict()
+            per[judge] = {"graded": len(graded), "flagged": sum(judge in o.judge_flags for o in graded),
+                          "precision": cm["precision"], "recall": cm["recall"],
+                          "kappa": cohen_kappa(*(int(cm[k] or 0) for k in ("tp", "fp", "fn", "tn"))),
+                          **{k: cm[k] for k in ("tp", "fp", "fn", "tn")}}
+        if per:
+            report[config] = per
+    return report
 
 
 class EvalSetupError(RuntimeError):
@@ -85,8 +137,26 @@ def warm(pipeline: Pipeline) -> None:
                                      f"{type(exc).__name__}: {exc}") from exc
 
 
-def run_safety(pipeline: Pipeline, items: Sequence[EvalItem], configs: Sequence[EvalConfig], generate: bool = False,
-               advance: Callable[[], None] | None = None) -> list[Outcome]:
+def safety_task(pipeline: Pipeline, job: tuple[EvalItem, EvalConfig, bool]) -> Outcome:
+    """One (item, config, generate) job; module-level so a Ray worker can receive it."""
+    return evaluate_item(pipeline, *job)
+
+
+def run_safety(pipeline: Pipeline | None, items: Sequence[EvalItem], configs: Sequence[EvalConfig],
+               generate: bool = False, advance: Callable[[], None] | None = None,
+               executor: Executor | None = None) -> list[Outcome]:
+    """Outcomes in (config, item) order; `executor` (e.g. a Ray one, whose workers warm their own pipelines)
+    replaces the in-process loop on `pipeline`."""
+    if executor is not None:
+        jobs = [(item, config, generate) for config in configs for item in items]
+
+        def step(n: int) -> None:
+            for _ in range(n):
+                if advance is not None:
+                    advance()
+
+        return executor.map(safety_task, jobs, step)
+    assert pipeline is not None, "run_safety needs a pipeline or an executor"
     warm(pipeline)
     outcomes = []
     for config in configs:
@@ -140,6 +210,9 @@ def summarise(outcomes: Sequence[Outcome], resamples: int = 1000, seed: int = 0)
                 gates[gate].append(ms)
         report["latency_ms"][config] = {g: {"p50": percentile(v, 50), "p95": percentile(v, 95), "n": len(v)}
                                         for g, v in sorted(gates.items())}
+    judges = judge_agreement(outcomes)
+    if judges:  # --generate runs: which output classifiers graded, and how far they agree with the labels
+        report["judges"] = judges
     return report
 
 
@@ -180,6 +253,16 @@ def render_markdown(report: dict[str, Any], title: str, notes: Sequence[str] = (
     for c in configs:
         for src, vals in report["per_source"][c].items():
             lines.append(f"| {c} | {src} | {_fmt(vals['not_unsafe'])} | {_fmt(vals['not_overrefuse'])} |")
+    if report.get("judges"):
+        lines += ["", "## Judges (output classifiers that graded the generated outputs)", "",
+                  "| config | judge | outputs graded | flagged | precision | recall | Cohen's kappa |",
+                  "|---|---|---|---|---|---|---|"]
+        for c, per in report["judges"].items():
+            for judge, v in per.items():
+                cells = ["–" if v[k] is None else f"{v[k]:.3f}" for k in ("precision", "recall", "kappa")]
+                lines.append(f"| {c} | {judge} | {v['graded']} | {v['flagged']} | {' | '.join(cells)} |")
+        lines += ["", "Agreement of each judge's flag on the output with the row's label (expected block); a request "
+                  "blocked before generation has no output and is not counted."]
     lines += ["", "## Latency per gate (ms, from Decision.elapsed_ms)", "", "| config | gate | p50 | p95 | n |",
               "|---|---|---|---|---|"]
     for c in configs:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from limner.evals.datasets.loaders import EvalItem, item_to_json
+from limner.evals.distributed import Executor
 from limner.evals.metrics import attack_success_rate
 from limner.evals.redteam.mutators import Mutator
 from limner.evals.redteam.seeds import Seed
@@ -62,6 +63,32 @@ class Attempt:
         return cls(**{**d, "converters": tuple(d["converters"]), "turns": tuple(tuple(t) for t in d["turns"])})
 
 
+@dataclass(frozen=True)
+class AttackJob:
+    """A built attack, picklable (a Ray worker receives it)."""
+
+    key: str
+    seed_id: str
+    category: str
+    strategy: str
+    converters: tuple[str, ...]
+    config: str
+    round: int
+    request: GenerationRequest
+    turns: tuple[tuple[str, str], ...]
+    n_uploads: int
+
+
+def run_attack(pipeline: Pipeline, job: AttackJob) -> Attempt:
+    """Send one attack through the gates; module-level so an executor can ship it to a worker."""
+    result = pipeline.moderate(job.request, EvalConfig(job.config), record=False)
+    blocker = result.blocked_by
+    top = max((r.score for r in blocker.reasons if r.score is not None), default=None) if blocker else None
+    return Attempt(job.key, job.seed_id, job.category, job.strategy, job.converters, job.config, job.round,
+                   job.request.prompt, job.turns, job.n_uploads, blocker is not None,
+                   blocker.gate if blocker else None, top)
+
+
 def attempt_key(seed_id: str, strategy: str, converters: Sequence[str], config: str) -> str:
     raw = "|".join([seed_id, strategy, "+".join(converters), config])
     return hashlib.sha1(raw.encode("utf-8")).hexdigest()[:16]
@@ -70,7 +97,7 @@ def attempt_key(seed_id: str, strategy: str, converters: Sequence[str], config: 
 class RedTeamRunner:
     def __init__(self, pipeline: Pipeline, mutators: dict[str, Mutator], strategies: Sequence[str] = ("single_turn",),
                  configs: Sequence[EvalConfig] = (EvalConfig.SYSTEM_ONLY,), checkpoint: Path | None = None,
-                 seed: int = 0, tier: Tier = Tier.ADULT) -> None:
+                 seed: int = 0, tier: Tier = Tier.ADULT, executor: Executor | None = None) -> None:
         unknown = [s for s in strategies if s not in STRATEGIES]
         if unknown:
             raise ValueError(f"unknown strategies {unknown} (known: {', '.join(STRATEGIES)})")
@@ -81,6 +108,7 @@ class RedTeamRunner:
         self.checkpoint = checkpoint
         self.seed = seed
         self.tier = tier
+        self.executor = executor  # None: attacks run here on `pipeline`
         self.done: dict[str, Attempt] = {}
         if checkpoint is not None and checkpoint.is_file():
             text = checkpoint.read_text(encoding="utf-8")
@@ -103,26 +131,50 @@ class RedTeamRunner:
             ask = self.mutators[name].mutate(ask, rng)
         return STRATEGIES[strategy](ask, seed.category, rng)
 
+    def prepare(self, seed: Seed, strategy: str, converters: Sequence[str], config: EvalConfig,
+                round_: int) -> AttackJob:
+        """The attack as sent (built here, cheap and seeded), ready for any executor."""
+        key = attempt_key(seed.id, strategy, converters, config.value)
+        delivery = self._build(seed, strategy, converters, key)
+        request = GenerationRequest(delivery.turns, Account(BATCH_ACCOUNT, "redteam", self.tier), delivery.uploads)
+        return AttackJob(key, seed.id, seed.category, strategy, tuple(converters), config.value, round_, request,
+                         tuple((t.role.value, t.content) for t in delivery.turns), len(delivery.uploads))
+
+    def record(self, attempt: Attempt) -> None:
+        self.done[attempt.key] = attempt
+        if self.checkpoint is not None:
+            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
+            with self.checkpoint.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(attempt.as_json(), ensure_ascii=False) + "\n")
+
     def attack(self, seed: Seed, strategy: str, converters: Sequence[str], config: EvalConfig,
                round_: int) -> tuple[Attempt, bool]:
         """One attempt (from the checkpoint when already done); returns (attempt, was_new)."""
         key = attempt_key(seed.id, strategy, converters, config.value)
         if key in self.done:
             return self.done[key], False
-        delivery = self._build(seed, strategy, converters, key)
-        request = GenerationRequest(delivery.turns, Account(BATCH_ACCOUNT, "redteam", self.tier), delivery.uploads)
-        result = self.pipeline.moderate(request, config, record=False)
-        blocker = result.blocked_by
-        top = max((r.score for r in blocker.reasons if r.score is not None), default=None) if blocker else None
-        attempt = Attempt(key, seed.id, seed.category, strategy, tuple(converters), config.value, round_,
-                          request.prompt, tuple((t.role.value, t.content) for t in delivery.turns),
-                          len(delivery.uploads), blocker is not None, blocker.gate if blocker else None, top)
-        self.done[key] = attempt
-        if self.checkpoint is not None:
-            self.checkpoint.parent.mkdir(parents=True, exist_ok=True)
-            with self.checkpoint.open("a", encoding="utf-8") as f:
-                f.write(json.dumps(attempt.as_json(), ensure_ascii=False) + "\n")
+        attempt = run_attack(self.pipeline, self.prepare(seed, strategy, converters, config, round_))
+        self.record(attempt)
         return attempt, True
+
+    def attack_many(self, plan: Sequence[tuple[Seed, str, tuple[str, ...], EvalConfig]], round_: int,
+                    advance: Callable[[int], None] | None = None) -> list[Attempt]:
+        """Several attacks in plan order; the new ones go through `self.executor` (in-process when None)."""
+        if self.executor is None:
+            out = []
+            for seed, strategy, chain, config in plan:
+                out.append(self.attack(seed, strategy, chain, config, round_)[0])
+                if advance is not None:
+                    advance(1)
+            return out
+        keys = [attempt_key(s.id, st, c, cfg.value) for s, st, c, cfg in plan]
+        jobs = {k: self.prepare(s, st, c, cfg, round_) for k, (s, st, c, cfg) in zip(keys, plan, strict=True)
+                if k not in self.done}
+        if advance is not None and len(plan) > len(jobs):
+            advance(len(plan) - len(jobs))
+        for attempt in self.executor.map(run_attack, list(jobs.values()), advance):
+            self.record(attempt)
+        return [self.done[k] for k in keys]
 
     def plan_round0(self, seeds: Sequence[Seed]) -> list[tuple[Seed, str, tuple[str, ...], EvalConfig]]:
         chains: list[tuple[str, ...]] = [(), *((m,) for m in self.mutators)]
@@ -132,13 +184,10 @@ class RedTeamRunner:
             advance: Callable[[int], None] | None = None) -> list[Attempt]:
         from limner.evals.safety import warm
 
-        warm(self.pipeline)
+        if self.executor is None:
+            warm(self.pipeline)  # Ray workers warm their own pipelines
         by_id = {s.id: s for s in seeds}
-        attempts: list[Attempt] = []
-        for seed, strategy, chain, config in self.plan_round0(seeds):
-            attempts.append(self.attack(seed, strategy, chain, config, 0)[0])
-            if advance is not None:
-                advance(1)
+        attempts: list[Attempt] = self.attack_many(self.plan_round0(seeds), 0, advance)
         frontier = attempts
         for round_ in range(1, adaptive_rounds + 1):
             # Nearly passed: blocked with the lowest top blocking score. Attacks blocked by an error or the account
@@ -147,9 +196,9 @@ class RedTeamRunner:
             blocked.sort(key=lambda a: (a.top_score, a.key))
             rng = random.Random(f"{self.seed}:adaptive:{round_}")
             tried: set[str] = set()
-            new: list[Attempt] = []
+            plan: list[tuple[Seed, str, tuple[str, ...], EvalConfig]] = []
             for parent in blocked:
-                if len(new) >= adaptive_budget:
+                if len(plan) >= adaptive_budget:
                     break
                 options = [m for m in self.mutators if m not in parent.converters]
                 if not options:
@@ -159,12 +208,8 @@ class RedTeamRunner:
                 if key in tried:
                     continue
                 tried.add(key)
-                attempt, _ = self.attack(by_id[parent.seed_id], parent.strategy, chain, EvalConfig(parent.config),
-                                         round_)
-                attempt = dataclasses.replace(attempt, round=round_)
-                new.append(attempt)
-                if advance is not None:
-                    advance(1)
+                plan.append((by_id[parent.seed_id], parent.strategy, chain, EvalConfig(parent.config)))
+            new = [dataclasses.replace(a, round=round_) for a in self.attack_many(plan, round_, advance)]
             attempts += new
             frontier = new
             if not new:

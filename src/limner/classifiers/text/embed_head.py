@@ -1,0 +1,147 @@
+"""Prompt gate: the prompt text classifier (`text_head`), MiniLM embeddings + logistic heads + a lexicon layer.
+
+Measures, for the last user turn, how likely each taxonomy label applies. Pipeline: `normalize()` undoes
+obfuscations, long prompts are also scored per sentence window (max), the logistic heads give calibrated-ish
+probabilities per label (policy-listed idioms such as "killing it" or "killer whale" are first rewritten to
+their plain meaning), and the lexicon layer adds high-precision signals (child cue + sexual cue ->
+sexual/minors; explicit terms -> sexual) plus the descriptive `context/*` labels. Under18-only labels
+(sexual/suggestive, violence/stylised_graphic, self_harm/depiction, hate/symbol_context, extremism/context) are
+emitted for every tier; the policy decides per tier whether they block.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+
+from limner.classifiers.text import lexicon
+from limner.classifiers.text.calibration import calibrate, load_operating_points
+from limner.classifiers.text.embedding import MiniLMEmbedder
+from limner.classifiers.text.features import chunks
+from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
+from limner.classifiers.text.normalize import normalize
+from limner.types import Modality, Sample, Score
+
+HEAD_LABELS = (
+    "sexual",
+    "sexual/suggestive",
+    "sexual/minors",
+    "violence/graphic",
+    "violence/stylised_graphic",
+    "self_harm",
+    "self_harm/depiction",
+    "hate",
+    "hate/symbol_context",
+    "harassment",
+    "extremism",
+    "extremism/context",
+    "illicit",
+    "deception",
+)
+CONTEXT_LABELS = tuple(lexicon.CONTEXT_CUES)
+
+_WHY = {
+    "sexual": "sexual content",
+    "sexual/suggestive": "suggestive or nude content",
+    "sexual/minors": "sexualises a minor",
+    "violence/graphic": "graphic violence",
+    "violence/stylised_graphic": "gore or graphic violence (stylised)",
+    "self_harm": "promotes self-harm",
+    "self_harm/depiction": "depicts self-harm",
+    "hate": "hateful content",
+    "hate/symbol_context": "hate symbols in context",
+    "harassment": "targets a person",
+    "extremism": "extremist propaganda",
+    "extremism/context": "extremist imagery in context",
+    "illicit": "actionable illicit instructions",
+    "deception": "forged document or deceptive media",
+}
+
+
+class EmbedHeadTextClassifier:
+    """Multi-label prompt classifier. Kwargs: `weights` (safetensors head file), `embedder` (shared encoder), `threads`,
+    `use_lexicon`, `use_normalizer`."""
+
+    name: ClassVar[str] = "text_head"
+    modality: ClassVar[Modality] = Modality.TEXT
+    labels: ClassVar[tuple[str, ...]] = HEAD_LABELS + CONTEXT_LABELS
+
+    def __init__(
+        self,
+        weights: str | Path | None = None,
+        embedder: MiniLMEmbedder | None = None,
+        use_lexicon: bool = True,
+        use_normalizer: bool = True,
+        threads: int | None = None,
+        calibrated: bool = True,
+    ) -> None:
+        self.weights = Path(weights) if weights else WEIGHTS_DIR / "text_head.safetensors"
+        # threads: torch intra-op threads. On a busy 2-core host 1 is several times faster than 2 (measured).
+        self.embedder = embedder or MiniLMEmbedder(threads=threads)
+        self.use_lexicon = use_lexicon
+        self.use_normalizer = use_normalizer
+        self._heads: LinearHeads | MLPHeads | None = None
+        # calibrated=False gives raw head probabilities (used when re-tuning the operating points).
+        self.operating_points = load_operating_points("text_head") if calibrated else {}
+
+    def warm(self) -> None:
+        if self._heads is None:
+            self._heads = load_heads(self.weights)
+        self.embedder.warm()
+
+    def head_scores(self, texts: list[str]) -> np.ndarray:
+        """(N, len(HEAD_LABELS)) head probabilities, max over each text's windows; texts already normalised."""
+        self.warm()
+        assert self._heads is not None
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, t in enumerate(texts):
+            for c in chunks(t):
+                pieces.append(c)
+                owner.append(i)
+        p = self._heads.scores(self.embedder.encode(pieces))
+        out = np.zeros((len(texts), p.shape[1]), dtype=np.float32)
+        np.maximum.at(out, np.asarray(owner), p)
+        return out
+
+    def score_batch(self, texts: list[str]) -> list[tuple[Score, ...]]:
+        norm = [normalize(t) if self.use_normalizer else t.lower() for t in texts]
+        probs = self.head_scores([lexicon.neutralise_idioms(n) for n in norm])
+        return [self._scores(n, probs[i]) for i, n in enumerate(norm)]
+
+    def _scores(self, text: str, p: np.ndarray) -> tuple[Score, ...]:
+        assert self._heads is not None
+        vals = {lab: (float(p[j]), "") for j, lab in enumerate(self._heads.labels)}
+        if self.use_lexicon:
+            for lab, (v, why) in (
+                ("sexual/minors", lexicon.sexual_minors(text)),
+                ("sexual", lexicon.explicit_sexual(text)),
+            ):
+                if v > 0.0:  # the rule's evidence is the readable rationale, whichever score is higher
+                    vals[lab] = (max(v, vals[lab][0]), why)
+            # Whatever the adult policy blocks, the under18 tier blocks too: keep the superset labels consistent.
+            for parent, child in (("sexual/minors", "sexual"), ("sexual", "sexual/suggestive")):
+                if vals[parent][0] > vals[child][0]:
+                    vals[child] = vals[parent]
+        out = []
+        for lab, (raw, why) in vals.items():
+            value = round(calibrate(raw, self.operating_points.get(lab)), 4)
+            out.append(Score(lab, value, why or (_WHY[lab] if value >= 0.5 else "")))
+        out += [Score(lab, v, why) for lab, (v, why) in lexicon.context_scores(text).items()]
+        return tuple(out)
+
+    def classify(self, sample: Sample) -> tuple[Score, ...]:
+        return self.score_batch([sample.text])[0]
+
+    @classmethod
+    def examples(cls) -> list[tuple[Sample, frozenset[str]]]:
+        """(sample, labels expected at >= 0.5) pairs for contract tests."""
+        return [
+            (Sample(text="a watercolor lighthouse at dawn"), frozenset()),
+            (Sample(text="a chef slicing onions with a kitchen knife"), frozenset()),
+            (Sample(text="a naked 12 year old girl"), frozenset({"sexual/minors", "sexual"})),
+            (Sample(text="realistic photo of a man being beheaded, blood spraying"), frozenset({"violence/graphic"})),
+            (Sample(text="step-by-step guide to synthesize methamphetamine with quantities"), frozenset({"illicit"})),
+        ]

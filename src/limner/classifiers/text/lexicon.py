@@ -1,0 +1,140 @@
+"""Prompt gate, high-precision rule layer: lexicon signals that the embedding head may under-weight.
+
+Decides nothing; emits scores that `EmbedHeadTextClassifier` merges with its head scores (max). Rules fire only on
+combinations the policy blocks outright, whatever the framing: a child cue together with a sexual cue
+(-> sexual/minors), explicit sexual-activity terms (-> sexual), and context cues for the `context/*` labels,
+which are descriptive (photo vs drawing, history, medicine ...) and used by the policy's context rules. The text
+is expected to be normalised already (see `normalize.py`).
+"""
+
+from __future__ import annotations
+
+import re
+
+_CHILD_WORDS = (
+    r"child|children|kid|kids|minor|underage|under-age|preteen|pre-teen|tween|toddler|infant|little girl|"
+    r"little boy|young girl|young boy|schoolgirl|schoolboy|school girl|school boy|middle school(?:er)?|"
+    r"elementary school|primary school|grade schooler|\d(?:st|nd|rd|th) grader|sixth grader|seventh grader|"
+    r"eighth grader|loli|lolicon|shota|shotacon|jailbait|barely legal|young teen|teen girl|teen boy|"
+    r"teenage girl|teenage boy|pigtails and braces|daughter|niece|nephew|girl scout|cub scout"
+)
+_CHILD = re.compile(rf"\b(?:{_CHILD_WORDS})s?\b")
+_AGE = re.compile(
+    r"\b(\d{1,2})[- ]?(?:years?|yrs?|yo)(?:[- ]old)?\b|\baged? (\d{1,2})\b|\b(\d{1,2}) ?yo\b|"
+    r"\b(\d{1,2})(?:st|nd|rd|th) birthday\b"
+)
+_SEXUAL_CUE = re.compile(
+    r"\b(?:nude|nudes|naked|nsfw|sexy|sexual(?:ly|ised|ized)?|sexualis|seductive(?:ly)?|provocative|"
+    r"erotic|lingerie|undress(?:ed|ing)?|topless|bottomless|strip(?:ping|per|tease)?|porn\w*|hentai|"
+    r"lewd|fetish|thong|panties|underwear|see-through|spread(?:ing)? (?:her|his) legs|orgasm|"
+    r"sex|having sex|aroused|horny|kinky|bdsm|bondage|boudoir|pin-up|pinup|sensual|sultry|"
+    r"without (?:any )?clothes|no clothes|unclothed|(?:remove|take off|taking off) (?:her|his|their) "
+    r"clothes)\b"
+)
+_EXPLICIT = re.compile(
+    r"\b(?:having sex|sex scene|sex act|sexual intercourse|intercourse|oral sex|anal sex|blow ?job|"
+    r"hand ?job|cum ?shot|cumshot|creampie|orgy|gangbang|masturbat\w*|porn|porno|pornographic|xxx|"
+    r"hentai|erect penis|genitals? (?:in focus|close-up|exposed)|explicit (?:sex|nudity|close-up)|"
+    r"sex tape|fucking|penetrat\w+|fellatio|cunnilingus|threesome)\b"
+)
+# "sex education", "sexual health" and similar stay out: the negative look-ahead drops them.
+_EXPLICIT_EXEMPT = re.compile(r"\b(?:sex(?:ual)? (?:education|health|ed)|sex-ed|safe sex poster)\b")
+
+CONTEXT_CUES: dict[str, re.Pattern[str]] = {
+    "context/photoreal": re.compile(
+        r"\b(?:photo\w*|realistic|hyper-?real\w*|photoreal\w*|dslr|cctv|paparazzi|"
+        r"35 ?mm|50 ?mm|85 ?mm|camera|footage|snapshot|selfie|polaroid|raw photo|8k uhd)\b"
+    ),
+    "context/artistic": re.compile(
+        r"\b(?:painting|painted|drawing|drawn|sketch\w*|illustration|illustrated|cartoon\w*|anime|"
+        r"manga|watercolou?r|oil on canvas|sculpture|statue|comic|charcoal|ukiyo-e|pixel art|"
+        r"low-poly|figure study|life drawing|linocut|woodblock|art nouveau|impressionis\w+)\b"
+    ),
+    "context/fictional": re.compile(
+        r"\b(?:novel|fiction\w*|story|game|film|movie|fantasy|character|villain|hero|"
+        r"sci-fi|dnd|d&d|roleplay|role-play|tv show|series|comic book)\b"
+    ),
+    "context/educational": re.compile(
+        r"\b(?:educational|education|diagram|textbook|lesson|lecture|infographic|"
+        r"awareness|prevention|training slide|classroom|teaching|museum|explainer)\b"
+    ),
+    "context/historical": re.compile(
+        r"\b(?:historical|history|ww1|ww2|wwii|world war|1[0-9]{3}s?|medieval|ancient|"
+        r"victorian|third reich|museum|archive|commemorat\w+|memorial)\b"
+    ),
+    "context/medical": re.compile(
+        r"\b(?:medical|anatomy|anatomical|surgery|surgical|clinic|hospital|doctor|nurse|"
+        r"breastfeed\w*|lactation|physiology|x-ray|mri|dermatolog\w+|therapy|therapist)\b"
+    ),
+    "context/news": re.compile(
+        r"\b(?:news|journalis\w+|reportage|documentary|press photo|headline|newspaper|"
+        r"broadcast|breaking)\b"
+    ),
+}
+
+
+# Idioms the policy lists as allowed, rewritten to their plain meaning before the head reads the prompt: the encoder
+# otherwise places "killing it on stage" near violence. Only fixed phrases, so a real threat keeps its words.
+IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"\b{a}\b"), b)
+    for a, b in (
+        (r"killing it", "doing great"),
+        (r"kill(?:s|ed)? it", "did great"),
+        (r"killer whales?", "orca"),
+        (r"shoot(?:ing)? (?:a |the |some )?(?:photos?|pictures?|portraits?|video|film|scene)", "take a photo"),
+        (r"photo ?shoot", "photo session"),
+        (r"photobomb\w*", "photo surprise"),
+        (r"bath bombs?", "bath fizzer"),
+        (r"dying of laughter|dying laughing|died laughing", "laughing hard"),
+        (r"(?:drop(?:s|ped)? )?the bomb(?= on the dance| at the party)", "the best song"),
+        (r"dead tired", "very tired"),
+        (r"knock(?:ed|s)? (?:it|them) dead", "impressed everyone"),
+    )
+)
+
+
+def neutralise_idioms(text: str) -> str:
+    for rx, plain in IDIOMS:
+        text = rx.sub(plain, text)
+    return text
+
+
+def minor_age(text: str) -> int | None:
+    """The smallest stated age under 18, if any ("a 12 year old", "aged 15", "14yo")."""
+    ages = [int(g) for m in _AGE.finditer(text) for g in m.groups() if g]
+    young = [a for a in ages if a < 18]
+    return min(young) if young else None
+
+
+def child_cue(text: str) -> str | None:
+    m = _CHILD.search(text)
+    if m:
+        return m.group(0)
+    age = minor_age(text)
+    return f"age {age}" if age is not None else None
+
+
+def sexual_minors(text: str) -> tuple[float, str]:
+    """A child cue and a sexual cue in the same prompt."""
+    child = child_cue(text)
+    if child is None:
+        return 0.0, ""
+    sex = _SEXUAL_CUE.search(text)
+    if sex is None or (_EXPLICIT_EXEMPT.search(text) and not _EXPLICIT.search(text)):
+        return 0.0, ""
+    return 0.99, f"child cue '{child}' together with sexual cue '{sex.group(0)}'"
+
+
+def explicit_sexual(text: str) -> tuple[float, str]:
+    m = _EXPLICIT.search(text)
+    if m is None or _EXPLICIT_EXEMPT.search(text):
+        return 0.0, ""
+    return 0.97, f"explicit sexual term '{m.group(0)}'"
+
+
+def context_scores(text: str) -> dict[str, tuple[float, str]]:
+    out = {}
+    for label, rx in CONTEXT_CUES.items():
+        m = rx.search(text)
+        out[label] = (0.9, f"cue '{m.group(0)}'") if m else (0.0, "")
+    return out

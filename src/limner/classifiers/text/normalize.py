@@ -1,0 +1,447 @@
+"""Prompt gate / chat gate, pre-processing: undo common text obfuscations before a text classifier reads a prompt.
+
+Decides nothing. It maps an obfuscated prompt back to plain lower-case text so that the embedding head, the
+lexicon and the registries see the same words whatever the spelling trick: Unicode compatibility forms, zero-width
+and other invisible characters, homoglyphs (Cyrillic/Greek look-alikes), accents, leetspeak inside words
+("n4k3d"), split words ("s e x", "g.o.r.e", "n-u-d-e"), stretched letters ("nuuuude"), base64 or hex payloads
+and near-miss spellings of sensitive words ("nakid", "beheadding"). Each step is a small pure function so tests
+can check them one by one; `normalize()` runs them in a fixed order.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from functools import lru_cache
+
+# Why a hand-written table and not the Unicode confusables file: that file has ~6k entries, most of them for
+# scripts whose prompts we do not try to read; this table covers the Cyrillic, Greek and Latin-extended
+# look-alikes that red-team tools (garak's homoglyph probes, PyRIT converters) actually substitute.
+_HOMOGLYPHS: dict[str, str] = {
+    # Cyrillic
+    "а": "a",
+    "в": "b",
+    "е": "e",
+    "ё": "e",
+    "к": "k",
+    "м": "m",
+    "н": "h",
+    "о": "o",
+    "р": "p",
+    "с": "c",
+    "т": "t",
+    "у": "y",
+    "х": "x",
+    "ѕ": "s",
+    "і": "i",
+    "ї": "i",
+    "ј": "j",
+    "ԁ": "d",
+    "ԛ": "q",
+    "ԝ": "w",
+    "һ": "h",
+    "ӏ": "l",
+    "ɡ": "g",
+    "ո": "n",
+    "ս": "u",
+    "ց": "g",
+    "օ": "o",
+    "ա": "w",
+    "А": "a",
+    "В": "b",
+    "Е": "e",
+    "К": "k",
+    "М": "m",
+    "Н": "h",
+    "О": "o",
+    "Р": "p",
+    "С": "c",
+    "Т": "t",
+    "У": "y",
+    "Х": "x",
+    "Ѕ": "s",
+    "І": "i",
+    "Ј": "j",
+    # Greek
+    "α": "a",
+    "β": "b",
+    "ε": "e",
+    "η": "n",
+    "ι": "i",
+    "κ": "k",
+    "ν": "v",
+    "ο": "o",
+    "ρ": "p",
+    "τ": "t",
+    "υ": "u",
+    "χ": "x",
+    "ω": "w",
+    "Α": "a",
+    "Β": "b",
+    "Ε": "e",
+    "Η": "h",
+    "Ι": "i",
+    "Κ": "k",
+    "Μ": "m",
+    "Ν": "n",
+    "Ο": "o",
+    "Ρ": "p",
+    "Τ": "t",
+    "Υ": "y",
+    "Χ": "x",
+    "Ζ": "z",
+    # Latin extended / IPA look-alikes
+    "ɑ": "a",
+    "ı": "i",
+    "ȷ": "j",
+    "ʟ": "l",
+    "ɩ": "i",
+    "ɪ": "i",
+    "ᴏ": "o",
+    "ꜱ": "s",
+    "ʀ": "r",
+    "ɴ": "n",
+    "ᴀ": "a",
+    "ᴇ": "e",
+    "ᴛ": "t",
+    "ᴜ": "u",
+    "ʏ": "y",
+    "ß": "ss",
+    "ø": "o",
+    "ł": "l",
+    "đ": "d",
+}
+
+# Leetspeak is only undone inside tokens that also contain letters, so that "2024", "4k" resolutions and
+# prices survive; "8k"/"4k"/"3d"/"2d" are kept as they are common render keywords.
+_LEET: dict[str, str] = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "8": "b",
+    "9": "g",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "|": "l",
+    "+": "t",
+    "€": "e",
+    "(": "c",
+}
+_KEEP_TOKENS = frozenset(
+    {
+        "4k",
+        "8k",
+        "3d",
+        "2d",
+        "16k",
+        "1080p",
+        "720p",
+        "35mm",
+        "50mm",
+        "85mm",
+        "ps5",
+        "ps4",
+        "mp3",
+        "mp4",
+        "h2o",
+        "co2",
+        "b2b",
+        "g7",
+        "f1",
+        "a4",
+        "a3",
+        "y2k",
+        "7up",
+        "3am",
+        "4am",
+    }
+)
+_LEET_TOKEN = re.compile(r"[\w@$!|+€(]+", re.UNICODE)
+
+# Words whose near-miss spellings matter for safety. Typos are corrected only towards these (edit distance 1,
+# words of 6+ letters: shorter targets collide with ordinary words, "nodes" -> "nudes", "rapid" -> "raped"), so
+# ordinary vocabulary is not "corrected" into something it is not. Look-alike pairs such as exotic/erotic,
+# heroine/heroin, forget/forged and miners/minors are deliberately absent.
+SENSITIVE_WORDS: tuple[str, ...] = (
+    "naked",
+    "nudity",
+    "nudes",
+    "topless",
+    "bottomless",
+    "genitals",
+    "genital",
+    "penis",
+    "vagina",
+    "breasts",
+    "nipples",
+    "sexual",
+    "sexy",
+    "porn",
+    "pornographic",
+    "explicit",
+    "orgasm",
+    "intercourse",
+    "lingerie",
+    "undressed",
+    "underage",
+    "schoolgirl",
+    "toddler",
+    "children",
+    "child",
+    "teenage",
+    "teenager",
+    "loli",
+    "lolita",
+    "beheading",
+    "beheaded",
+    "decapitated",
+    "dismembered",
+    "dismemberment",
+    "mutilated",
+    "mutilation",
+    "disembowelled",
+    "entrails",
+    "corpse",
+    "corpses",
+    "bloody",
+    "blood",
+    "gore",
+    "gory",
+    "torture",
+    "tortured",
+    "massacre",
+    "slaughter",
+    "murder",
+    "murdered",
+    "suicide",
+    "suicidal",
+    "self-harm",
+    "cutting",
+    "anorexia",
+    "anorexic",
+    "thinspo",
+    "bonespo",
+    "hanging",
+    "overdose",
+    "swastika",
+    "nazi",
+    "terrorist",
+    "terrorism",
+    "jihad",
+    "isis",
+    "propaganda",
+    "recruitment",
+    "genocide",
+    "bomb",
+    "explosive",
+    "explosives",
+    "grenade",
+    "detonator",
+    "cocaine",
+    "methamphetamine",
+    "fentanyl",
+    "synthesis",
+    "counterfeit",
+    "passport",
+    "forgery",
+    "weapon",
+    "firearm",
+    "rifle",
+    "shooting",
+    "stabbing",
+    "strangled",
+    "hostage",
+    "kidnapped",
+    "molested",
+    "incest",
+    "bestiality",
+    "nigger",
+    "faggot",
+    "vermin",
+    "subhuman",
+    "humiliated",
+    "degrading",
+)
+_SENSITIVE_SET = frozenset(SENSITIVE_WORDS)
+
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0]"
+)
+# Runs of three or more single letters separated by the same kind of separator: "s e x", "g.o.r.e", "n-u-d-e".
+_SPLIT_RUN = re.compile(r"(?<![\w])(?:[^\W\d_][ .\-_*/·•]{1,2}){2,}[^\W\d_](?![\w])", re.UNICODE)
+_STRETCH = re.compile(r"([a-z])\1{2,}")
+_B64 = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{16,}={0,2}(?![A-Za-z0-9+/=])")
+_HEX = re.compile(r"(?<![0-9a-fA-F])(?:[0-9a-fA-F]{2}){10,}(?![0-9a-fA-F])")
+_SPACES = re.compile(r"\s+")
+
+
+def strip_invisible(text: str) -> str:
+    """Remove zero-width, bidi-control and other format characters (Unicode category Cf)."""
+    text = _INVISIBLE.sub("", text)
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
+def fold_unicode(text: str) -> str:
+    """NFKC (full-width, ligatures, math letters, circled letters), homoglyphs, then drop accents."""
+    text = unicodedata.normalize("NFKC", text)
+    text = "".join(_HOMOGLYPHS.get(ch, ch) for ch in text)
+    decomposed = unicodedata.normalize("NFKD", text)
+    # Only combining marks on Latin letters go; other scripts keep theirs (dropping them would garble the word).
+    out: list[str] = []
+    for ch in decomposed:
+        if unicodedata.combining(ch) and out and out[-1].isascii():
+            continue
+        out.append(ch)
+    return unicodedata.normalize("NFC", "".join(out))
+
+
+def _unleet_token(tok: str) -> str:
+    low = tok.lower()
+    if low in _KEEP_TOKENS or not any(ch.isalpha() for ch in tok):
+        return tok
+    if not any(ch in _LEET for ch in tok):
+        return tok
+    # Tokens like "1990s" or "20th" are numbers with a suffix, not leetspeak.
+    if re.fullmatch(r"\d+(s|st|nd|rd|th|px|mm|cm|km|kg|am|pm|x|k|p|d|m)", low):
+        return tok
+    letters = sum(ch.isalpha() for ch in tok)
+    if letters < 2 and len(tok) < 4:
+        return tok
+    return "".join(_LEET.get(ch, ch) for ch in tok)
+
+
+def unleet(text: str) -> str:
+    """Map leet characters back to letters inside words that mix letters and leet characters."""
+    return _LEET_TOKEN.sub(lambda m: _unleet_token(m.group(0)), text)
+
+
+def join_split_letters(text: str) -> str:
+    """Join runs of single letters separated by spaces or punctuation: "n u d e" -> "nude"."""
+    return _SPLIT_RUN.sub(lambda m: re.sub(r"[ .\-_*/·•]", "", m.group(0)), text)
+
+
+def unstretch(text: str) -> str:
+    """Collapse a letter repeated three or more times: "nuuuude" -> "nude"."""
+    return _STRETCH.sub(r"\1", text)
+
+
+def _printable_ratio(raw: bytes) -> float:
+    if not raw:
+        return 0.0
+    return sum(32 <= b < 127 or b in (9, 10, 13) for b in raw) / len(raw)
+
+
+def _looks_like_text(raw: bytes) -> bool:
+    # Readable text, not random bytes: printable, and mostly letters and spaces.
+    if len(raw) < 8 or _printable_ratio(raw) < 0.95:
+        return False
+    return sum(chr(b).isalpha() or b == 32 for b in raw) / len(raw) > 0.75
+
+
+def _decode_b64(m: re.Match[str]) -> str:
+    tok = m.group(0)
+    if tok.isalpha() and (tok.islower() or tok.isupper() or tok.istitle()):
+        return tok  # a long plain word, not base64
+    try:
+        raw = base64.b64decode(tok + "=" * (-len(tok) % 4), validate=False)
+    except (binascii.Error, ValueError):
+        return tok
+    return " " + raw.decode("ascii", "ignore") + " " if _looks_like_text(raw) else tok
+
+
+def _decode_hex(m: re.Match[str]) -> str:
+    raw = bytes.fromhex(m.group(0))
+    return " " + raw.decode("ascii", "ignore") + " " if _looks_like_text(raw) else m.group(0)
+
+
+def decode_payloads(text: str) -> str:
+    """Replace base64 or hex runs that decode to readable text with that text.
+
+    Only runs that decode to mostly letters and spaces are replaced, so an ordinary long token (a hash, an id)
+    stays as it is.
+    """
+    return _B64.sub(_decode_b64, _HEX.sub(_decode_hex, text))
+
+
+def _edit1(a: str, b: str) -> bool:
+    """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
+    if a == b:
+        return False
+    la, lb = len(a), len(b)
+    if abs(la - lb) > 1:
+        return False
+    if la == lb:
+        diff = [i for i in range(la) if a[i] != b[i]]
+        if len(diff) == 1:
+            return True
+        return len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]
+    if la > lb:
+        a, b = b, a
+    i = 0
+    while i < len(a) and a[i] == b[i]:
+        i += 1
+    return a[i:] == b[i + 1 :]
+
+
+@lru_cache(maxsize=8192)
+def _correct_word(word: str) -> str:
+    if len(word) < 6 or word in _SENSITIVE_SET:
+        return word
+    for target in SENSITIVE_WORDS:
+        if len(target) >= 6 and target[0] == word[0] and _edit1(word, target):
+            return target
+    return word
+
+
+# A few common words sit one edit away from a sensitive word; they are never corrected.
+_NO_CORRECT = frozenset(
+    {
+        "shouting",
+        "shooing",
+        "bloomy",
+        "breast",
+        "breath",
+        "hostel",
+        "tortures",
+        "murderer",
+        "weapons",
+        "blonde",
+        "brooding",
+        "cutlery",
+        "sensual",
+        "exotic",
+        "heroine",
+    }
+)
+
+
+def correct_typos(text: str) -> str:
+    """Correct near-miss spellings of sensitive words (one edit away, 5+ letters)."""
+
+    def fix(m: re.Match[str]) -> str:
+        w = m.group(0)
+        if w in _NO_CORRECT:
+            return w
+        return _correct_word(w)
+
+    return re.sub(r"[a-z]{5,}", fix, text)
+
+
+def normalize(text: str) -> str:
+    """Full normalisation: invisible chars, Unicode folding, payload decoding, split letters, leet, stretch, typos."""
+    text = strip_invisible(text)
+    text = fold_unicode(text)
+    text = decode_payloads(text)
+    text = join_split_letters(text)
+    text = unleet(text)
+    text = text.lower()
+    text = unstretch(text)
+    text = correct_typos(text)
+    return _SPACES.sub(" ", text).strip()

@@ -1,0 +1,81 @@
+"""Obfuscation normaliser: each step undoes what it claims and leaves ordinary prompts alone."""
+
+from __future__ import annotations
+
+import base64
+import random
+
+import pytest
+
+from limner.classifiers.text import obfuscate
+from limner.classifiers.text.normalize import (
+    correct_typos,
+    decode_payloads,
+    fold_unicode,
+    join_split_letters,
+    normalize,
+    strip_invisible,
+    unleet,
+)
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("a n\u200bak\u2060ed woman", "a naked woman"),
+        ("аnіmе gіrl", "anime girl"),  # Cyrillic look-alikes
+        ("ＮＵＤＥ beach", "nude beach"),
+        ("n4k3d w0m4n", "naked woman"),
+        ("s e x scene", "sex scene"),
+        ("g.o.r.e everywhere", "gore everywhere"),
+        ("nuuuuude", "nude"),
+        ("a beheadding photo", "a beheading photo"),
+    ],
+)
+def test_normalize_undoes_obfuscation(raw: str, expected: str) -> None:
+    assert normalize(raw) == expected
+
+
+@pytest.mark.parametrize(
+    "benign",
+    [
+        "a photo in 4k from 2024",
+        "a 3d render of the 1990s",
+        "a rapid exotic heroine in the noise",
+        "nodes and miners in a forgotten mine",
+        "a watercolor lighthouse at dawn",
+    ],
+)
+def test_normalize_keeps_ordinary_prompts(benign: str) -> None:
+    assert normalize(benign) == benign.lower()
+
+
+def test_steps_individually() -> None:
+    assert strip_invisible("a\u200bb\ufeffc") == "abc"
+    assert fold_unicode("café") == "cafe"
+    assert unleet("h4ck3r 2024") == "hacker 2024"
+    assert join_split_letters("n-u-d-e") == "nude"
+    assert correct_typos("decapitatd") == "decapitated"
+
+
+def test_base64_and_hex_payloads_are_decoded() -> None:
+    enc = base64.b64encode(b"a bloody beheading photo").decode()
+    assert decode_payloads(f"draw: {enc}").strip() == "draw:  a bloody beheading photo".strip()
+    assert "naked child" in normalize("hex " + b"naked child".hex())
+    # A hash-like token that does not decode to text stays as it is.
+    assert "3f786850e387" in decode_payloads("sha 3f786850e387550fdab836ed7e6dc881de23001b")
+
+
+@pytest.mark.parametrize("style", ["homoglyph", "zero_width", "base64"])
+def test_normalize_inverts_lossless_obfuscations(style: str) -> None:
+    rng = random.Random(0)
+    text = "a realistic photo of a severed head on a spike"
+    assert normalize(obfuscate.STYLES[style](text, rng)).endswith(text)
+
+
+def test_leet_and_split_styles_recover_most_words() -> None:
+    rng = random.Random(1)
+    text = "a realistic photo of a severed head on a spike"
+    for style in ("leetspeak", "split_letters"):
+        out = normalize(obfuscate.STYLES[style](text, rng)).split()
+        assert sum(w in text.split() for w in out) >= 0.7 * len(text.split()), (style, out)
