@@ -7,6 +7,7 @@ import typer
 from limner.cli.accounts import accounts_app
 from limner.cli.audit import audit_app
 from limner.cli.bank import bank_app
+from limner.cli.bench_generator import bench_generator
 from limner.cli.bench_provenance import bench_provenance
 from limner.cli.certs import certs_init
 from limner.cli.eval import eval_bias, eval_safety
@@ -17,6 +18,7 @@ from limner.cli.policy import policy_app
 from limner.cli.redteam import redteam
 from limner.cli.report import report
 from limner.cli.serve import serve
+from limner.cli.train import train
 from limner.cli.verify import verify
 
 app = typer.Typer(
@@ -31,6 +33,7 @@ app.command("serve")(serve)
 app.command("verify")(verify)
 app.command("redteam")(redteam)
 app.command("report")(report)
+app.command("train")(train)
 app.add_typer(policy_app, name="policy")
 app.add_typer(audit_app, name="audit")
 app.add_typer(accounts_app, name="accounts")
@@ -41,6 +44,7 @@ certs_app.command("init")(certs_init)
 app.add_typer(certs_app, name="certs")
 
 bench_app = typer.Typer(help="Benchmarks that write docs/benchmarks/*.{json,md}.", no_args_is_help=True)
+bench_app.command("generator")(bench_generator)
 bench_app.command("provenance")(bench_provenance)
 app.add_typer(bench_app, name="bench")
 

@@ -1,0 +1,114 @@
+"""Generator stage (tiny_ar): the embedded native generator plugin. Text-to-image, edits (one upload plus an
+instruction) and composition (two uploads) with the small transformer trained in-repo on the procedural world.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from pathlib import Path
+from typing import ClassVar
+
+import numpy as np
+import torch
+from PIL import Image as PILImage
+
+from limner.generators.base import GeneratorError
+from limner.generators.tiny_ar import sample as S
+from limner.generators.tiny_ar import tokenizer as tok
+from limner.generators.tiny_ar.model import GPT
+from limner.generators.tiny_ar.weights import DEFAULT_DIR, load_weights
+from limner.types import Capability, GeneratedImage, GenerationRequest, Image
+from limner.world.render import upscale
+from limner.world.verify import to_native
+
+
+class TinyArGenerator:
+    name: ClassVar[str] = "tiny_ar"
+    capabilities: ClassVar[frozenset[Capability]] = frozenset(
+        {Capability.TEXT_TO_IMAGE, Capability.EDIT, Capability.MULTI_REFERENCE})
+
+    def __init__(self, weights_dir: str | Path | None = None, temperature: float = 0.3, top_k: int = 0,
+                 image_temperature: float = 0.3, cfg_scale: float = 1.0, threads: int = 2,
+                 use_cache: bool = True) -> None:
+        self.weights_dir = Path(weights_dir) if weights_dir else DEFAULT_DIR
+        self.temperature = temperature
+        self.top_k = top_k
+        self.image_temperature = image_temperature
+        self.cfg_scale = cfg_scale
+        self.threads = threads
+        self.use_cache = use_cache
+        self._model: GPT | None = None
+        self._version = ""
+        self._lock = threading.Lock()
+
+    @classmethod
+    def from_model(cls, model: GPT, version: str = "test", **kwargs: object) -> TinyArGenerator:
+        """Wrap an in-memory model (tests, training evaluation)."""
+        g = cls(**kwargs)  # type: ignore[arg-type]
+        g._model, g._version = model.eval(), version
+        return g
+
+    def warm(self) -> None:
+        """Load the weights now (verifying their sha256) instead of on the first request."""
+        with self._lock:
+            if self._model is None:
+                self._model, self._version = load_weights(self.weights_dir)
+
+    @property
+    def model_version(self) -> str:
+        self.warm()
+        return self._version
+
+    def generate(self, request: GenerationRequest) -> GeneratedImage:
+        t0 = time.perf_counter()
+        seed = request.seed if request.seed is not None else 0
+        uploads = [_patches(u.data) for u in request.uploads]
+        img = self.sample([request.prompt], seed=seed, uploads=[uploads] if uploads else None)[0]
+        png = to_png(img, request.size)
+        return GeneratedImage(Image(png), self.name, self.model_version, seed,
+                              latency_ms=(time.perf_counter() - t0) * 1000)
+
+    def sample(self, prompts: list[str], seed: int = 0, uploads: list[list[np.ndarray]] | None = None
+               ) -> list[np.ndarray]:
+        """Native 72x72 images for a batch of prompts (text-to-image) or instructions (with `uploads`)."""
+        self.warm()
+        assert self._model is not None
+        torch.set_num_threads(self.threads)
+        if uploads:
+            if any(len(u) > 2 for u in uploads):
+                raise GeneratorError("tiny_ar composes at most two input images")
+            progs = [S.edit_program(u, p) for u, p in zip(uploads, prompts, strict=True)]
+            uncond = None
+        else:
+            progs = [S.t2i_program(p) for p in prompts]
+            uncond = [S.t2i_program("") for _ in prompts] if self.cfg_scale != 1.0 else None
+        S.run(self._model, progs, seed=seed, temperature=self.temperature, top_k=self.top_k,
+              image_temperature=self.image_temperature, cfg_scale=self.cfg_scale, uncond=uncond,
+              use_cache=self.use_cache)
+        return [tok.decode_image(p.patches()) for p in progs]
+
+    def plans(self, prompts: list[str], seed: int = 0) -> list[list[int]]:
+        """Plan tokens the model writes for prompts (for debugging and the benchmark's plan accuracy)."""
+        self.warm()
+        assert self._model is not None
+        progs = [S.t2i_program(p) for p in prompts]
+        S.run(self._model, progs, seed=seed, temperature=self.temperature, top_k=self.top_k,
+              image_temperature=self.image_temperature, use_cache=self.use_cache)
+        return [p.plans[0] if p.plans else [] for p in progs]
+
+    @classmethod
+    def examples(cls) -> list[str]:
+        return ["a red circle on the left", "two blue stars", 'a yellow sign that says "HELLO"',
+                "a person with skin tone 6 wearing a green shirt"]
+
+
+def _patches(data: bytes) -> np.ndarray:
+    return tok.encode_image(to_native(data))
+
+
+def to_png(img: np.ndarray, size: int) -> bytes:
+    buf = io.BytesIO()
+    PILImage.fromarray(upscale(img, max(size, 256))).save(buf, format="PNG")
+    return buf.getvalue()
