@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from limner.classifiers.text import corpus
+from limner.classifiers.text.datagen_banks import ADULT_LABELS
 from limner.classifiers.text.embed_head import HEAD_LABELS
 from limner.classifiers.text.embedding import DIM, MiniLMEmbedder
 from limner.classifiers.text.features import chunks, context_text
@@ -30,17 +31,7 @@ from limner.classifiers.text.lexicon import neutralise_idioms
 from limner.classifiers.text.normalize import normalize
 from limner.types import Role, Turn
 
-ADULT = (
-    "sexual",
-    "sexual/minors",
-    "violence/graphic",
-    "self_harm",
-    "hate",
-    "harassment",
-    "extremism",
-    "illicit",
-    "deception",
-)
+ADULT = ADULT_LABELS  # the labels the adult policy blocks
 
 
 class EmbCache:

@@ -5,22 +5,13 @@ from __future__ import annotations
 import pytest
 
 from limner.classifiers.text.conversation import ConversationClassifier
+from limner.classifiers.text.datagen_banks import ADULT_LABELS
 from limner.classifiers.text.embedding import MiniLMEmbedder
 from limner.classifiers.text.features import chunks, context_text, refers_back
 from limner.types import Role, Sample, Turn
 
 U, A = Role.USER, Role.ASSISTANT
-ADULT = (
-    "sexual",
-    "sexual/minors",
-    "violence/graphic",
-    "self_harm",
-    "hate",
-    "harassment",
-    "extremism",
-    "illicit",
-    "deception",
-)
+ADULT = ADULT_LABELS  # the labels the adult policy blocks
 
 
 @pytest.fixture(scope="module")

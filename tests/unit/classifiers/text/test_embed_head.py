@@ -9,22 +9,13 @@ from pathlib import Path
 import pytest
 
 from limner.classifiers.base import ClassifierUnavailable
+from limner.classifiers.text.datagen_banks import ADULT_LABELS
 from limner.classifiers.text.embed_head import EmbedHeadTextClassifier
 from limner.classifiers.text.embedding import MiniLMEmbedder
 from limner.classifiers.text.heads import WEIGHTS_DIR, load_heads
 from limner.types import Sample
 
-ADULT = (
-    "sexual",
-    "sexual/minors",
-    "violence/graphic",
-    "self_harm",
-    "hate",
-    "harassment",
-    "extremism",
-    "illicit",
-    "deception",
-)
+ADULT = ADULT_LABELS  # the labels the adult policy blocks
 
 
 @pytest.fixture(scope="module")
