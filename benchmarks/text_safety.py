@@ -14,11 +14,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import statistics
 import time
 from collections import defaultdict
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import yaml
@@ -88,6 +90,14 @@ class CachedEmbedder(MiniLMEmbedder):
     def encode(self, texts: list[str]) -> np.ndarray:
         return self.cache.get(texts)
 
+    @property
+    def base_model(self) -> Any:
+        return self.cache.embedder.base_model
+
+    def encode_with_hidden(self, texts: list[str], layer: int) -> tuple[np.ndarray, list[tuple[Any, Any, list[int]]]]:
+        # the fine-tuned top needs token states, which the cache does not keep: run the real encoder
+        return self.cache.embedder.encode_with_hidden(texts, layer)
+
 
 def category(r: corpus.Row) -> str:
     adult = [lab for lab in ADULT if lab in r.labels]
@@ -112,6 +122,12 @@ def blocked(scores: dict[str, float], thr: dict[str, float], tier: str = "adult"
 
 def as_dict(scores: tuple) -> dict[str, float]:  # type: ignore[type-arg]
     return {s.label: s.value for s in scores}
+
+
+# Caption and prompt-benchmark sets: benign, and nearly all far from any policy boundary. As tuning negatives they
+# swamp the look-alikes (OVERT's safe twins, XSTest, CoCoNot contrast sets, generated look-alikes), so the true
+# negative rate hardly moves with the threshold; `--hard-negatives` tunes without them.
+EASY_BENIGN_SOURCES = frozenset({*corpus._BENIGN_SOURCES, "geneval"})
 
 
 def tune(
@@ -185,10 +201,12 @@ def main() -> None:
     ap.add_argument("--tune", action="store_true")
     ap.add_argument("--n-obf", type=int, default=150, help="unsafe and benign prompts per obfuscation style")
     ap.add_argument("--n-latency", type=int, default=100)
+    ap.add_argument("--latency-only", action="store_true",
+                    help="re-measure only the latency section of an existing report (e.g. on a quieter machine)")
     a = ap.parse_args()
     t_start = time.time()
     root, data = Path(a.datasets), Path(a.data)
-    cache = EmbCache(Path(a.cache), MiniLMEmbedder(threads=2))
+    cache = EmbCache(Path(a.cache), MiniLMEmbedder(threads=1))
     emb = CachedEmbedder(cache)
     text = EmbedHeadTextClassifier(embedder=emb, calibrated=False)
     chat = ConversationClassifier(embedder=emb, calibrated=False)
@@ -196,6 +214,14 @@ def main() -> None:
     rng = random.Random(0)
 
     dev = [r for r in corpus.load_all(root, data, "dev") if r.source != "uce_artist_prompts"]
+    if a.latency_only:
+        out = Path(a.out)
+        report = json.loads((out / "text_safety.json").read_text())
+        report["latency"] = measure_latency(dev, artist, figure, rng, a.n_latency)
+        (out / "text_safety.json").write_text(json.dumps(report, indent=2) + "\n")
+        (out / "text_safety.md").write_text(to_markdown(report))
+        print(json.dumps(report["latency"], indent=1))
+        return
 
     def run_all(texts: list[str]) -> tuple[list[dict[str, float]], list[dict[str, float]], list[dict[str, float]]]:
         ts = [as_dict(s) for s in text.score_batch(texts)]
@@ -351,15 +377,23 @@ def main() -> None:
     }
 
     # Latency (real encoder, no cache, one prompt or conversation at a time), for 1 and 2 torch threads.
-    lat: dict[str, object] = {f"threads_{n}": latency(n, dev, artist, figure, rng, a.n_latency) for n in (1, 2)}
-    lat["note"] = "2-core CPU shared with other jobs (load average 6-9 during the run)"
-    report["latency"] = lat
+    report["latency"] = measure_latency(dev, artist, figure, rng, a.n_latency)
     report["elapsed_s"] = round(time.time() - t_start, 1)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "text_safety.json").write_text(json.dumps(report, indent=2) + "\n")
     (out / "text_safety.md").write_text(to_markdown(report))
     print(to_markdown(report))
+
+
+def measure_latency(
+    dev: list[corpus.Row], artist: LivingArtistClassifier, figure: PublicFigureClassifier, rng: random.Random, n: int
+) -> dict[str, object]:
+    load_before = os.getloadavg()[0]
+    lat: dict[str, object] = {f"threads_{k}": latency(k, dev, artist, figure, rng, n) for k in (1, 2)}
+    lat["note"] = (f"2-core CPU; 1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after "
+                   "(other jobs were running)")
+    return lat
 
 
 def latency(

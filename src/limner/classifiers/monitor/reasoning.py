@@ -32,6 +32,7 @@ from limner.classifiers.image.ocr import (
     OcrReader,
     TextClassifier,
     default_text_classifier,
+    meaningful_text,
     warm_text,
 )
 from limner.classifiers.image.person import PersonAnalysis, PhotorealPersonClassifier
@@ -94,6 +95,7 @@ class ReasoningMonitor:
         unrequested_nsfw: float = 0.3,
         unrequested_text_share: float = 0.5,
         check_text: bool = True,
+        person_floor: float = 0.1,
     ) -> None:
         self.text_classifier = text_classifier
         self.use_text_head = use_text_head
@@ -103,6 +105,10 @@ class ReasoningMonitor:
         self.unrequested_nsfw = unrequested_nsfw
         self.unrequested_text_share = unrequested_text_share
         self.check_text = check_text
+        # Rule 2 is min(sexual, minor evidence): below this sexual evidence the person model cannot change a
+        # decision at any sane sexual/minors threshold (default 0.3), so it is skipped and the sexual evidence, an
+        # upper bound of the min, is reported instead. Saves the face + age models on every ordinary output.
+        self.person_floor = person_floor
 
     def warm(self) -> None:
         """Load every model the rules use (the server calls this at start-up; the first request then stays fast)."""
@@ -117,11 +123,18 @@ class ReasoningMonitor:
             self.text_classifier = default_text_classifier()
         return self.text_classifier
 
-    def _text_score(self, text: str, label: str) -> float:
+    def _text_scores(self, text: str) -> dict[str, float]:
+        """All of the text classifier's labels for `text`, from one call (the rules read several labels)."""
         clf = self._text()
         if clf is None or not text:
-            return 0.0
-        return max((s.value for s in clf.classify(Sample(text=text)) if s.label == label), default=0.0)
+            return {}
+        out: dict[str, float] = {}
+        for s in clf.classify(Sample(text=text)):
+            out[s.label] = max(out.get(s.label, 0.0), s.value)
+        return out
+
+    def _text_score(self, text: str, label: str) -> float:
+        return self._text_scores(text).get(label, 0.0)
 
     def _unrequested_value(self, nsfw: float) -> float:
         """Map nsfw so that `unrequested_nsfw` lands on 0.5: policy thresholds are per label, and a benign prompt with
@@ -139,9 +152,9 @@ class ReasoningMonitor:
             return ()
         convo = _conversation_text(sample)
         nsfw = float(self.nsfw.nsfw(pil))
-        out_people: PersonAnalysis = self.person.analyse(output)
         refs: tuple[Image, ...] = sample.uploads
         ref_people = [self.person.analyse(r.data) for r in refs if r.data]
+        convo_scores = self._text_scores(convo)
 
         # One score per label (gates key scores by label); a later rule replaces an earlier one only if higher.
         scores: dict[str, Score] = {}
@@ -152,7 +165,7 @@ class ReasoningMonitor:
 
         # Rule 1: unrequested nudity.
         sexual_cue = _cue(_SEXUAL_CUES, convo)
-        asked_sexual = max(1.0 if sexual_cue else 0.0, self._text_score(convo, "sexual"))
+        asked_sexual = max(1.0 if sexual_cue else 0.0, convo_scores.get("sexual", 0.0))
         if asked_sexual >= 0.5:
             put(
                 Score(
@@ -174,15 +187,20 @@ class ReasoningMonitor:
 
         # Rule 2: sexual content combined with minors.
         minor_cue = _cue(_MINOR_CUES, convo)
+        sexual_parts = {"output nsfw": nsfw, "conversation asks for sexual content": asked_sexual}
+        sexual_why, sexual_ev = max(sexual_parts.items(), key=lambda kv: kv[1])
+        out_people: PersonAnalysis | None = None
+        if ref_people or sexual_ev >= self.person_floor:
+            out_people = self.person.analyse(output)
         minor_parts = {
-            "child-aged face in output": out_people.youngest_face_any_style,
+            "child-aged face in output": (out_people.youngest_face_any_style if out_people is not None else sexual_ev),
             "photoreal child in upload": max((a.child for a in ref_people), default=0.0),
             f"minor cue in conversation ({minor_cue})": 1.0 if minor_cue else 0.0,
-            "text head sexual/minors": self._text_score(convo, "sexual/minors"),
+            "text head sexual/minors": convo_scores.get("sexual/minors", 0.0),
         }
-        sexual_parts = {"output nsfw": nsfw, "conversation asks for sexual content": asked_sexual}
         minor_why, minor_ev = max(minor_parts.items(), key=lambda kv: kv[1])
-        sexual_why, sexual_ev = max(sexual_parts.items(), key=lambda kv: kv[1])
+        if out_people is None and minor_why == "child-aged face in output":
+            minor_why = f"output faces not checked: sexual evidence under {self.person_floor:.2f}, reported as bound"
         put(
             Score(
                 "sexual/minors",
@@ -192,7 +210,7 @@ class ReasoningMonitor:
         )
 
         # Rule 3: an edit that made a photoreal adult look like a child.
-        if ref_people:
+        if ref_people and out_people is not None:
             adult_in = max(a.adult for a in ref_people)
             value = min(adult_in, out_people.child)
             ages_in = [f.age for a in ref_people for f in a.faces if f.age is not None]
@@ -209,16 +227,16 @@ class ReasoningMonitor:
         # Rule 4: unsafe text on the output that nobody asked for.
         text_clf = self._text() if self.check_text else None
         if text_clf is not None:
-            ocr = self.ocr.read(output)
-            share = _unrequested_share(ocr.text, convo)
-            if ocr.text and share >= self.unrequested_text_share:
-                for s in text_clf.classify(Sample(text=ocr.text, tier=sample.tier)):
+            ocr_text = meaningful_text(self.ocr.read(output).text)
+            share = _unrequested_share(ocr_text, convo)
+            if ocr_text and share >= self.unrequested_text_share:
+                for s in text_clf.classify(Sample(text=ocr_text, tier=sample.tier)):
                     if s.label in TEXT_CONTENT_LABELS:
                         put(
                             Score(
                                 s.label,
                                 s.value,
-                                f'output shows text "{ocr.text[:120]}" that the conversation did '
+                                f'output shows text "{ocr_text[:120]}" that the conversation did '
                                 f"not ask for ({share:.0%} of its words unrequested)",
                             )
                         )

@@ -3,11 +3,13 @@
 Measures the same labels as the prompt classifier, but from the conversation. When the last turn refers back to
 earlier turns ("now make her younger", "same but without clothes"), the context (the referenced user turns plus the
 last one) is what is being asked for: an MLP head over the MiniLM embeddings of the last turn and of the context,
-the prompt head reading the context as one prompt and the lexicon (child cue + sexual cue) all score it, and the
-maximum counts. A self-contained last turn is read by the prompt head and lexicon alone, because on dev the chat MLP
-over-refused single prompts. Role-play and jailbreak set-ups in earlier turns therefore never change the label of a
-self-contained request (policy: framing does not change the label). A turn the assistant refused is dropped from the
-context unless the last turn refers back to it, so an earlier refusal does not taint a later, self-contained request.
+the prompt classifier's models (frozen-embedding head blended with the fine-tuned top) reading the context as one
+prompt, and the lexicon (child cue + sexual cue) all score it, and the maximum counts. A self-contained last turn is
+read by the prompt classifier's models and the lexicon alone, because on dev the chat MLP over-refused single
+prompts. One encoder pass serves both heads. Role-play and jailbreak set-ups in earlier turns therefore never change
+the label of a self-contained request (policy: framing does not change the label). A turn the assistant refused is
+dropped from the context unless the last turn refers back to it, so an earlier refusal does not taint a later,
+self-contained request.
 Benign context ("I design haunted-house props") cannot lower a score here: the prompt gate judges the last turn on
 its own anyway.
 """
@@ -19,10 +21,11 @@ from typing import ClassVar
 
 import numpy as np
 
+from limner.classifiers.base import ClassifierUnavailable
 from limner.classifiers.text import lexicon
 from limner.classifiers.text.calibration import calibrate, load_operating_points
-from limner.classifiers.text.embed_head import _WHY, HEAD_LABELS
-from limner.classifiers.text.embedding import MiniLMEmbedder
+from limner.classifiers.text.embed_head import _WHY, HEAD_LABELS, EmbedHeadTextClassifier
+from limner.classifiers.text.embedding import MiniLMEmbedder, shared_embedder
 from limner.classifiers.text.features import context_text
 from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
 from limner.classifiers.text.normalize import normalize
@@ -49,8 +52,9 @@ class ConversationClassifier:
         self.weights = Path(weights) if weights else WEIGHTS_DIR / "chat_head.safetensors"
         # The prompt head also reads the context text when the last turn refers back ("same but without clothes").
         self.text_weights = Path(text_weights) if text_weights else WEIGHTS_DIR / "text_head.safetensors"
-        self._text_heads: LinearHeads | MLPHeads | None = None
-        self.embedder = embedder or MiniLMEmbedder(threads=threads)
+        self.embedder = embedder or shared_embedder(threads=threads)
+        # The prompt classifier's models without its calibration: this classifier has its own operating points.
+        self.text = EmbedHeadTextClassifier(weights=self.text_weights, embedder=self.embedder, calibrated=False)
         self.max_user_turns = max_user_turns
         self.use_lexicon = use_lexicon
         self._heads: LinearHeads | MLPHeads | None = None
@@ -59,8 +63,12 @@ class ConversationClassifier:
 
     def warm(self) -> None:
         if self._heads is None:
-            self._heads = load_heads(self.weights)
-            self._text_heads = load_heads(self.text_weights)
+            heads = load_heads(self.weights)
+            self.text.warm()
+            assert self.text._heads is not None
+            if self.text._heads.labels != heads.labels:
+                raise ClassifierUnavailable(f"{self.weights.name} and {self.text_weights.name} disagree on labels")
+            self._heads = heads
         self.embedder.warm()
 
     def score_batch(self, convs: list[tuple[Turn, ...]]) -> list[tuple[Score, ...]]:
@@ -74,17 +82,16 @@ class ConversationClassifier:
             ctxs.append(lexicon.neutralise_idioms(normalize(ctx)))
             flags.append(back)
         uniq = sorted(set(lasts) | set(ctxs))
-        emb = self.embedder.encode(uniq)
+        emb, text_probs = self.text.embed_and_score(uniq)
         pos = {t: i for i, t in enumerate(uniq)}
-        el = emb[[pos[t] for t in lasts]]
-        ec = emb[[pos[t] for t in ctxs]]
+        il, ic = [pos[t] for t in lasts], [pos[t] for t in ctxs]
+        el, ec = emb[il], emb[ic]
         f = np.array(flags, np.float32)[:, None]
         chat = self._heads.scores(np.concatenate([el, ec, ec * f], axis=1))
-        assert self._text_heads is not None and self._text_heads.labels == self._heads.labels
         # Reference back: the context read as one prompt is what is really being asked for, and the chat head
         # (trained on conversations) adds its view. A self-contained last turn is read on its own by the prompt
-        # head: measured on dev, the chat head alone over-refused single prompts (benign 0.85 vs 0.92 allowed).
-        probs = np.where(f > 0, np.maximum(chat, self._text_heads.scores(ec)), self._text_heads.scores(el))
+        # classifier: measured on dev, the chat head alone over-refused single prompts (benign 0.85 vs 0.92 allowed).
+        probs = np.where(f > 0, np.maximum(chat, text_probs[ic]), text_probs[il])
         out = []
         for i, p in enumerate(probs):
             vals = {lab: (float(p[j]), "") for j, lab in enumerate(self._heads.labels)}

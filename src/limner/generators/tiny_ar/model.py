@@ -34,12 +34,19 @@ class GPTConfig:
 
 
 class KVCache:
-    """Per-layer key/value buffers for incremental decoding, (B, nh, T_max, hs) each."""
+    """Per-layer key/value buffers for incremental decoding, (B, nh, T_max, hs) each, preallocated once.
+
+    Keys and values of a layer share one (2, B, nh, T_max, hs) buffer (`kv`), so `GPT.infer` stores both with one
+    copy per layer and step; `k` and `v` are views into it."""
 
     def __init__(self, cfg: GPTConfig, batch: int, t_max: int, device: torch.device, dtype: torch.dtype) -> None:
         hs = cfg.n_embd // cfg.n_head
-        self.k = [torch.zeros(batch, cfg.n_head, t_max, hs, device=device, dtype=dtype) for _ in range(cfg.n_layer)]
-        self.v = [torch.zeros_like(k) for k in self.k]
+        # empty, not zeros: attention only ever reads positions already written (zero-filling was a visible
+        # share of a batch-1 image's time)
+        self.kv = [torch.empty(2, batch, cfg.n_head, t_max, hs, device=device, dtype=dtype)
+                   for _ in range(cfg.n_layer)]
+        self.k = [kv[0] for kv in self.kv]
+        self.v = [kv[1] for kv in self.kv]
         self.len = 0
 
 
@@ -147,6 +154,66 @@ class GPT(nn.Module):
             cache.len += ids.shape[1]
         return self.ln_f(x)
 
+    def infer_pack(self) -> InferPack:
+        """Inference copies of the weights (linear weights transposed to (in, out) and contiguous, the embedding
+        tables stacked), rebuilt only when a parameter changed (training updates them in place, which bumps
+        their version counters) or moved."""
+        key = tuple((p.data_ptr(), p._version) for p in self.parameters())
+        pack: InferPack | None = getattr(self, "_infer_pack", None)
+        if pack is None or pack.key != key:
+            with torch.no_grad():
+                pack = InferPack(self, key)
+            self._infer_pack = pack
+        return pack
+
+    def infer(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor, mask: torch.Tensor | None,
+              cache: KVCache | None = None) -> torch.Tensor:
+        """Inference-only `hidden()`: see `infer_embedded`."""
+        return self.infer_embedded(self.embed(ids, feats, pos), mask, cache)
+
+    def infer_embedded(self, x: torch.Tensor, mask: torch.Tensor | None, cache: KVCache | None = None,
+                       pack: InferPack | None = None, last_only: bool = False) -> torch.Tensor:
+        """Inference-only twin of `hidden()` from input embeddings x (B, T, C): the same math on the same
+        parameters with fewer, cheaper tensor ops (functions instead of nn.Module calls, 2-D matmuls on
+        pre-transposed weights, torch.layer_norm without its Python wrapper), because at one token per step the
+        per-op overhead costs as much as the arithmetic. The sampler runs it with and without the KV cache alike,
+        so a cache/no-cache timing compares the cache and nothing else. Equal to `hidden()` up to float rounding
+        (different matmul kernels).
+
+        `mask`: None = causal (after `cache.len` cached positions), or an attention mask (B, 1, T, t0 + T), bool
+        (True = attend) or float (added to the scores). `pack`: `infer_pack()`, which a caller making many calls
+        fetches once (checking that it is current walks every parameter). `last_only`: return only the last
+        position's hidden state, (B, C), all the sampler reads."""
+        pk = pack if pack is not None else self.infer_pack()
+        B, T, C = x.shape
+        nh = self.cfg.n_head
+        t0 = cache.len if cache is not None else 0
+        is_causal = False
+        if mask is None and T > 1:
+            if t0 == 0:
+                is_causal = True
+            else:  # queries continue a cached prefix: causal with an offset of t0
+                mask = torch.ones(T, t0 + T, dtype=torch.bool, device=x.device).tril(diagonal=t0)
+        x = x.reshape(B * T, C)
+        for i, L in enumerate(pk.layers):
+            y = torch.layer_norm(x, (C,), L.ln1_w, L.ln1_b, L.eps1)
+            qkv = torch.addmm(L.attn_b, y, L.attn_w).view(B, T, 3, nh, C // nh).permute(2, 0, 3, 1, 4)
+            if cache is not None:
+                kv = cache.kv[i]
+                kv.narrow(3, t0, T).copy_(qkv[1:])  # narrow: one view op where [:, :, :, a:b] makes four
+                k, v = kv.narrow(3, 0, t0 + T).unbind(0)
+            else:
+                k, v = qkv[1], qkv[2]
+            y = F.scaled_dot_product_attention(qkv[0], k, v, attn_mask=mask, is_causal=is_causal)
+            x = torch.addmm(L.proj_b, y.transpose(1, 2).reshape(B * T, C), L.proj_w).add_(x)
+            y = torch.layer_norm(x, (C,), L.ln2_w, L.ln2_b, L.eps2)
+            x = torch.addmm(L.fc2_b, F.gelu(torch.addmm(L.fc_b, y, L.fc_w)), L.fc2_w).add_(x)
+        if cache is not None:
+            cache.len += T
+        if last_only:
+            return torch.layer_norm(x if T == 1 else x.view(B, T, C)[:, -1], (C,), pk.lnf_w, pk.lnf_b, pk.lnf_eps)
+        return torch.layer_norm(x, (C,), pk.lnf_w, pk.lnf_b, pk.lnf_eps).view(B, T, C)
+
     def mask_logits(self, h: torch.Tensor, pair: torch.Tensor) -> torch.Tensor:
         return self.mask_head(h + self.col_cond(pair))
 
@@ -169,3 +236,64 @@ class GPT(nn.Module):
         stats = {"main": float(l_main.detach()) / max(1, len(tm)), "col": float(l_col.detach()) / max(1, len(tp)),
                  "mask": float(l_mask.detach()) / max(1, len(tp))}
         return total, stats
+
+
+class _LayerPack:
+    def __init__(self, blk: Block) -> None:
+        a, m = blk.attn, blk.mlp
+        self.ln1_w, self.ln1_b, self.eps1 = blk.ln_1.weight, blk.ln_1.bias, blk.ln_1.eps
+        self.ln2_w, self.ln2_b, self.eps2 = blk.ln_2.weight, blk.ln_2.bias, blk.ln_2.eps
+        self.attn_w, self.attn_b = a.c_attn.weight.t().contiguous(), a.c_attn.bias
+        self.proj_w, self.proj_b = a.c_proj.weight.t().contiguous(), a.c_proj.bias
+        self.fc_w, self.fc_b = m.c_fc.weight.t().contiguous(), m.c_fc.bias
+        self.fc2_w, self.fc2_b = m.c_proj.weight.t().contiguous(), m.c_proj.bias
+
+
+class InferPack:
+    """What `GPT.infer_embedded` and the sampler read: per-layer (in, out) weights, the heads, and every input
+    embedding table stacked into one (plus a zero row), so that a token's input vector is the sum of six rows:
+    token or colour pair, mask code or the zero row, three features, position (see `emb_rows`). Feeding a token
+    back is then one gather and one sum instead of the dozen small ops of `GPT.embed()`."""
+
+    def __init__(self, m: GPT, key: tuple[tuple[int, int], ...]) -> None:
+        c = m.cfg
+        self.key = key
+        self.layers = [_LayerPack(blk) for blk in m.blocks]  # type: ignore[arg-type]
+        self.lnf_w, self.lnf_b, self.lnf_eps = m.ln_f.weight, m.ln_f.bias, m.ln_f.eps
+        self.lm_w = m.lm_head.weight.t().contiguous()
+        self.col_w = m.col_head.weight.t().contiguous()
+        mh0, mh2 = m.mask_head[0], m.mask_head[2]
+        self.col_cond = m.col_cond.weight
+        self.mh0_w, self.mh0_b = mh0.weight.t().contiguous(), mh0.bias  # type: ignore[union-attr]
+        self.mh2_w, self.mh2_b = mh2.weight.t().contiguous(), mh2.bias  # type: ignore[union-attr]
+        w = [m.wte.weight, m.wcol.weight, m.wmask.weight, m.wfeat.weight, m.wpe.weight]
+        self.table = torch.cat([*w, w[0].new_zeros(1, c.n_embd)])
+        self.v_main, self.n_mask = c.v_main, c.n_mask
+        self.o_col = c.v_main
+        self.o_mask = self.o_col + c.n_pair
+        self.o_feat = self.o_mask + c.n_mask
+        self.o_pos = self.o_feat + c.n_feat
+        self.o_zero = self.o_pos + c.block_size
+
+    def emb_rows(self, t: int, f: tuple[int, int, int], p: int) -> tuple[int, int, int, int, int, int]:
+        """Rows of `table` whose sum is GPT.embed() of token t with features f at position p."""
+        o = self.o_feat
+        if t >= self.v_main:  # a patch: colour pair + mask code
+            pair, mk = divmod(t - self.v_main, self.n_mask)
+            return self.o_col + pair, self.o_mask + mk, o + f[0], o + f[1], o + f[2], self.o_pos + p
+        return t, self.o_zero, o + f[0], o + f[1], o + f[2], self.o_pos + p
+
+    def embed(self, rows: torch.Tensor) -> torch.Tensor:
+        """rows (B, T, 6) -> input embeddings (B, T, C)."""
+        return torch.embedding(self.table, rows).sum(2)
+
+    def lm_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return h @ self.lm_w
+
+    def col_logits(self, h: torch.Tensor) -> torch.Tensor:
+        return h @ self.col_w
+
+    def mask_logits(self, h: torch.Tensor, pair: torch.Tensor) -> torch.Tensor:
+        """= GPT.mask_logits."""
+        return torch.addmm(self.mh2_b, F.gelu(torch.addmm(self.mh0_b, h + self.col_cond[pair], self.mh0_w)),
+                           self.mh2_w)

@@ -5,6 +5,7 @@ classifier-free guidance. Deterministic for a given seed.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -48,153 +49,288 @@ class _State:
     n_plan: int = 0
 
 
-def _mask_logits(logits: torch.Tensor, allowed: np.ndarray) -> torch.Tensor:
-    out = torch.full_like(logits, float("-inf"))
-    idx = torch.as_tensor(allowed)
-    out[idx] = logits[idx]
-    return out
-
-
-def _pick(logits: torch.Tensor, temperature: float, top_k: int, gen: torch.Generator) -> int:
-    if temperature <= 0:
-        return int(logits.argmax())
-    logits = logits / temperature
-    if top_k > 0 and top_k < logits.numel():
-        v = torch.topk(logits, top_k).values[-1]
-        logits = logits.masked_fill(logits < v, float("-inf"))
-    probs = torch.softmax(logits.float(), -1)
-    return int(torch.multinomial(probs, 1, generator=gen))
-
-
 PLAN_ALLOWED = np.concatenate([tok.PLAN_IDS, [tok.VOCAB["PLAN_END"]]])
+_PAD, _PLAN_END, _PSLOT = tok.VOCAB["PAD"], tok.VOCAB["PLAN_END"], tok.VOCAB["PSLOT"]
+_NO_FEATS: Feat = (0, 0, 0)
+# Python tuples once, not a numpy row -> tuple conversion per sampled token.
+_FEATS_MAIN: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok._FEATS_MAIN]
+_PATCH_FEATS: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok.PATCH_FEATS]
+# What a row asks the model for at a step.
+_ASK_PLAN, _ASK_SLOT, _ASK_PATCH = 1, 2, 3
 
 
-@torch.no_grad()
-def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float = 1.0, top_k: int = 0,
-        image_temperature: float = 0.3, cfg_scale: float = 1.0, uncond: list[Program] | None = None,
-        use_cache: bool = True) -> list[Program]:
-    """Sample every program in one batch. `uncond` (same length) enables classifier-free guidance: its rows must
-    differ from `programs` only in the first forced segment (the prompt)."""
-    gen = torch.Generator().manual_seed(seed)
-    rows = programs + (uncond or [])
-    B, n = len(rows), len(programs)
-    cfgm = model.cfg
-    prefixes = [r.segments[0][1] or [] for r in rows]
-    lens = [len(p) for p in prefixes]
-    t_max = max(lens) + 2 * MAX_PLAN + 9 * 10 + 300
-    ids = torch.zeros(B, t_max, dtype=torch.long)
-    feats = torch.zeros(B, t_max, 3, dtype=torch.long)
-    pos = torch.zeros(B, t_max, dtype=torch.long)
-    valid = torch.zeros(B, t_max, dtype=torch.bool)
-    L = max(lens)
-    for b, p in enumerate(prefixes):
-        off = L - len(p)  # left padding so every row's latest token sits at the same column
-        for j, (t, f) in enumerate(p):
-            ids[b, off + j] = t
-            feats[b, off + j] = torch.tensor(f)
-            pos[b, off + j] = j
-            valid[b, off + j] = True
-    next_pos = torch.tensor(lens)
-    states = [_State(seg=1) for _ in rows]
-    cache = KVCache(cfgm, B, t_max, ids.device, next(model.parameters()).dtype) if use_cache else None
-
-    def attn_mask(t0: int, t1: int) -> torch.Tensor:
-        if t1 - t0 == 1:  # one new query: it sees every valid key and itself (cheap path for decoding)
-            m1 = valid[:, :t1].clone()
-            m1[:, t0] = True
-            return m1[:, None, None, :]
-        causal = torch.ones(t1 - t0, t1, dtype=torch.bool).tril(diagonal=t0)
-        m = causal.unsqueeze(0) & valid[:, None, :t1]
-        m |= torch.eye(t1, dtype=torch.bool)[t0:t1].unsqueeze(0)  # padding rows attend to themselves
-        return m.unsqueeze(1)
-
-    h = model.hidden(ids[:, :L], feats[:, :L], pos[:, :L], attn_mask(0, L), cache)[:, -1]
-    t = L
-    while not all(s.done for s in states[:n]) and t < t_max:
-        new = torch.zeros(B, dtype=torch.long)
-        new_f = torch.zeros(B, 3, dtype=torch.long)
-        for b in range(n):
-            s = states[b]
-            tok_id, f = _next(model, rows[b], s, h, b, (b + n) if uncond else None, gen, temperature, top_k,
-                              image_temperature, cfg_scale)
-            new[b], new_f[b] = tok_id, torch.tensor(f)
-            if uncond:
-                new[b + n], new_f[b + n] = tok_id, torch.tensor(f)
-        ids[:, t], feats[:, t] = new, new_f
-        pos[:, t] = next_pos
-        live = torch.tensor([not s.done for s in states[:n]] * (2 if uncond else 1))
-        valid[:, t] = live
-        next_pos += 1
-        if cache is not None:
-            h = model.hidden(ids[:, t:t + 1], feats[:, t:t + 1], pos[:, t:t + 1], attn_mask(t, t + 1), cache)[:, -1]
-        else:
-            h = model.hidden(ids[:, :t + 1], feats[:, :t + 1], pos[:, :t + 1], attn_mask(0, t + 1))[:, -1]
-        t += 1
-    return programs
+def _grammar_bias(allowed: np.ndarray, v: int, dtype: torch.dtype) -> torch.Tensor:
+    """Additive mask: 0 where the grammar allows a token, -inf elsewhere (built once per run, added per step)."""
+    bias = torch.full((v,), float("-inf"), dtype=dtype)
+    bias[torch.as_tensor(allowed)] = 0.0
+    return bias
 
 
-def _next(model: GPT, prog: Program, s: _State, h: torch.Tensor, b: int, bu: int | None, gen: torch.Generator,
-          temperature: float, top_k: int, image_temperature: float, cfg_scale: float) -> tuple[int, Feat]:
-    """Choose row b's next token from its program state and the hidden state after its last token."""
+class _Gumbel:
+    """Gumbel noise from the seeded generator, drawn in growing blocks and handed out row by row.
+
+    Sampling is Gumbel-max: argmax(logits / T + g) is an exact draw from softmax(logits / T). Drawing the noise a
+    block at a time makes a pick three small tensor ops, where `torch.multinomial` per row costs more than the
+    whole decoding step (it seeds a fresh random stream each call). One pool per vocabulary width, so a pick takes
+    a plain row slice. The order of draws depends only on the order of picks, so a seed gives the same tokens
+    with or without the KV cache."""
+
+    def __init__(self, gen: torch.Generator) -> None:
+        self.gen = gen
+        self.pools: dict[int, tuple[torch.Tensor, int, int]] = {}  # width -> (noise block, next row, next size)
+
+    def take(self, k: int, v: int) -> torch.Tensor:
+        buf, i, block = self.pools.get(v) or (torch.empty(0, v), 0, 16)
+        if i + k > buf.shape[0]:
+            u = torch.rand(max(block, k), v, generator=self.gen)
+            buf, i, block = u.log_().neg_().log_().neg_(), 0, min(2 * block, 1024)  # -log(-log U); U = 0: -inf
+        self.pools[v] = (buf, i + k, block)
+        return buf[i:i + k]
+
+
+def _sample(logits: torch.Tensor, temperature: float, top_k: int, noise: _Gumbel) -> torch.Tensor:
+    """One token per row of `logits` (k, V), grammar already applied: greedy at temperature <= 0, else a draw from
+    softmax(logits / temperature) restricted to the top k (k = 0: all)."""
+    if temperature <= 0:
+        return logits.argmax(-1)
+    if 0 < top_k < logits.shape[-1]:
+        kth = torch.topk(logits, top_k, dim=-1).values[:, -1:]
+        logits = logits.masked_fill(logits < kth, float("-inf"))
+    # argmax(x / T + g) == argmax(x + T * g) for T > 0: one fused op instead of a divide and an add (in place:
+    # every caller hands over a fresh tensor)
+    return logits.add_(noise.take(*logits.shape), alpha=temperature).argmax(-1)
+
+
+def _fixed_next(prog: Program, s: _State) -> bool:
+    """True when the row's next token needs no model output: a forced token, or padding after the end."""
     if s.done:
-        return tok.VOCAB["PAD"], (0, 0, 0)
+        return True
+    seg, k = s.seg, s.k
+    while seg < len(prog.segments):
+        kind, items = prog.segments[seg]
+        if kind != "force":
+            return False
+        if k < len(items or []):
+            return True
+        seg, k = seg + 1, 0
+    return True
+
+
+def _exhausted(prog: Program, s: _State) -> bool:
+    """True when the program has no token left to emit (so the sampler need not feed its last token back)."""
+    if s.done:
+        return True
+    seg, k = s.seg, s.k
+    while seg < len(prog.segments):
+        kind, items = prog.segments[seg]
+        if kind != "force" or k < len(items or []):
+            return False
+        seg, k = seg + 1, 0
+    return True
+
+
+def _ask(prog: Program, s: _State) -> tuple[int, int, Feat]:
+    """Row state machine, first half: (ask, token, feats). ask 0 = the token is decided without the model (forced,
+    padding after the end, or PLAN_END at the plan length limit); else which head the row needs sampled."""
+    if s.done:
+        return 0, _PAD, _NO_FEATS
     while s.seg < len(prog.segments):
         kind, items = prog.segments[s.seg]
         if kind == "force":
             assert items is not None
             if s.k < len(items):
                 s.k += 1
-                return items[s.k - 1]
+                t, f = items[s.k - 1]
+                return 0, t, f
             s.seg, s.k = s.seg + 1, 0
             continue
         break
     else:
         s.done = True
-        return tok.VOCAB["PAD"], (0, 0, 0)
-
-    def guided(head: torch.nn.Module | None, logits_fn: object = None) -> torch.Tensor:
-        fn = logits_fn if logits_fn is not None else head
-        lc = fn(h[b])  # type: ignore[operator]
-        if bu is None or cfg_scale == 1.0:
-            return lc
-        lu = fn(h[bu])  # type: ignore[operator]
-        return lu + cfg_scale * (lc - lu)
-
-    kind = prog.segments[s.seg][0]
+        return 0, _PAD, _NO_FEATS
     if kind == "plan":
         if s.n_plan == 0:
             prog.plans.append([])
-        logits = _mask_logits(guided(model.lm_head).float(), PLAN_ALLOWED)
-        t = _pick(logits, temperature, top_k, gen) if s.n_plan < MAX_PLAN else tok.VOCAB["PLAN_END"]
-        s.n_plan += 1
-        if t == tok.VOCAB["PLAN_END"]:
-            s.seg, s.n_plan = s.seg + 1, 0
-        else:
-            prog.plans[-1].append(t)
-        return t, tuple(int(x) for x in tok._FEATS_MAIN[t])  # type: ignore[return-value]
-    # image phase
-    if s.sub == -1:
-        logits = _mask_logits(guided(model.lm_head).float(), tok.SLOT_IDS)
-        t = _pick(logits, image_temperature, top_k, gen)
-        prog.image.append(t)
-        f: Feat = (tok.F_SLOT + s.slot, 0, 0)
-        if t == tok.VOCAB["PSLOT"]:
-            s.sub = 0
-        else:
-            _advance_slot(s)
-        return t, f
-    col = _pick(guided(model.col_head).float(), image_temperature, top_k, gen)
-    pair = torch.tensor(col)
-    mk = _pick(guided(None, lambda x: model.mask_logits(x, pair)).float(), image_temperature, top_k, gen)
-    i = 9 * s.slot + s.sub
-    t = tok.V_MAIN + col * model.cfg.n_mask + mk
+        if s.n_plan >= MAX_PLAN:
+            _take_plan(prog, s, _PLAN_END)
+            return 0, _PLAN_END, _FEATS_MAIN[_PLAN_END]
+        return _ASK_PLAN, 0, _NO_FEATS
+    return (_ASK_SLOT if s.sub == -1 else _ASK_PATCH), 0, _NO_FEATS
+
+
+def _take_plan(prog: Program, s: _State, t: int) -> None:
+    s.n_plan += 1
+    if t == _PLAN_END:
+        s.seg, s.n_plan = s.seg + 1, 0
+    else:
+        prog.plans[-1].append(t)
+
+
+def _take_slot(prog: Program, s: _State, t: int) -> Feat:
     prog.image.append(t)
-    pf = tok.PATCH_FEATS[i]
+    f: Feat = (tok.F_SLOT + s.slot, 0, 0)
+    if t == _PSLOT:
+        s.sub = 0
+    else:
+        _advance_slot(s)
+    return f
+
+
+def _take_patch(prog: Program, s: _State, t: int) -> Feat:
+    prog.image.append(t)
+    f = _PATCH_FEATS[9 * s.slot + s.sub]
     s.sub += 1
     if s.sub == 9:
         s.sub = -1
         _advance_slot(s)
-    return t, (int(pf[0]), int(pf[1]), int(pf[2]))
+    return f
+
+
+def _rows(h: torch.Tensor, idx: list[int]) -> torch.Tensor:
+    """h[idx] for ascending idx: h itself when that is every row, a view when idx is a contiguous run."""
+    if len(idx) == h.shape[0]:
+        return h
+    if idx[-1] - idx[0] == len(idx) - 1:
+        return h[idx[0]:idx[-1] + 1]
+    return h[torch.tensor(idx)]
+
+
+@torch.inference_mode()
+def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float = 1.0, top_k: int = 0,
+        image_temperature: float = 0.3, cfg_scale: float = 1.0, uncond: list[Program] | None = None,
+        use_cache: bool = True) -> list[Program]:
+    """Sample every program in one batch. `uncond` (same length) enables classifier-free guidance: its rows must
+    differ from `programs` only in the first forced segment (the prompt).
+
+    With `use_cache=False` every step recomputes the whole sequence (the honest baseline for the cache); both
+    paths run the same forward (`GPT.infer_embedded`), the same masks and the same draws from the seeded
+    generator, so they give the same tokens."""
+    gen = torch.Generator().manual_seed(seed)
+    rows = programs + (uncond or [])
+    B, n = len(rows), len(programs)
+    guide = bool(uncond) and cfg_scale != 1.0
+    cfgm = model.cfg
+    dtype = next(model.parameters()).dtype
+    prefixes = [r.segments[0][1] or [] for r in rows]
+    lens = np.array([len(p) for p in prefixes], dtype=np.int64)
+    L = int(lens.max())
+    lens_l = lens.tolist()
+    t_max = L + 2 * MAX_PLAN + 9 * 10 + 300
+    # Each position's input is the sum of six rows of the model's stacked embedding table (InferPack): the loop
+    # writes those row numbers element-wise into a numpy array (cheap), which torch reads through shared memory,
+    # so feeding a token back costs one gather and one sum.
+    pk = model.infer_pack()
+    emb_rows = pk.emb_rows
+    idx_np = np.zeros((B, t_max, 6), dtype=np.int64)
+    idx_np[:] = emb_rows(_PAD, _NO_FEATS, 0)  # left padding: what GPT.embed() gives PAD at position 0
+    valid_np = np.ones((B, t_max), dtype=bool)  # only left padding of the prompt is invalid
+    for b, p in enumerate(prefixes):
+        off = L - len(p)  # left padding so every row's latest token sits at the same column
+        valid_np[b, :off] = False
+        if p:
+            idx_np[b, off:L] = [emb_rows(t, f, j) for j, (t, f) in enumerate(p)]
+    idx = torch.from_numpy(idx_np)
+
+    def embed(t0: int, t1: int) -> torch.Tensor:
+        return pk.embed(idx[:, t0:t1])
+
+    cache = KVCache(cfgm, B, t_max, pk.table.device, dtype) if use_cache else None
+
+    # Attention masks as additive float biases (SDPA would convert a bool mask in every layer). None when no row
+    # is padded: then the plain causal kernel, and decoding one token needs no mask at all.
+    pad_bias: torch.Tensor | None = None
+    causal_bias: torch.Tensor | None = None
+    if not valid_np[:, :L].all():
+        pad_bias = torch.zeros(B, 1, 1, t_max, dtype=dtype)
+        pad_bias[torch.from_numpy(~valid_np)[:, None, None, :]] = float("-inf")
+        causal_bias = torch.full((t_max, t_max), float("-inf"), dtype=dtype).triu_(1)
+
+    def full_mask(t0: int, t1: int) -> torch.Tensor | None:
+        """(B, 1, t1 - t0, t1) for queries t0..t1-1 over keys 0..t1-1: causal, padding keys hidden, padding
+        queries attend to themselves (no NaN rows)."""
+        if pad_bias is None or causal_bias is None:
+            return None
+        if t1 - t0 == 1:  # one query past the prompt: every key up to it, but the padding (a view, no op)
+            return pad_bias[..., :t1]
+        m = causal_bias[t0:t1, :t1] + pad_bias[..., :t1]
+        if t0 < L:
+            m.diagonal(offset=t0, dim1=-2, dim2=-1).zero_()
+        return m
+
+    bias_plan = _grammar_bias(PLAN_ALLOWED, cfgm.v_main, torch.float32)
+    bias_slot = _grammar_bias(tok.SLOT_IDS, cfgm.v_main, torch.float32)
+
+    def lm_logits(sel: list[int], bias: torch.Tensor) -> torch.Tensor:
+        """Grammar-masked next-token logits for rows sel; without guidance the mask rides in the matmul's bias."""
+        if not guide:
+            return torch.addmm(bias, _rows(h, sel), pk.lm_w)
+        return head(sel, pk.lm_logits) + bias
+
+    def head(sel: list[int], fn: Callable[..., torch.Tensor], *args: torch.Tensor) -> torch.Tensor:
+        """Logits for rows sel, guided by their unconditional twins (one batched call for both) when CFG is on."""
+        if not guide:
+            return fn(_rows(h, sel), *args).float()
+        both = fn(_rows(h, sel + [b + n for b in sel]), *args).float()
+        lc, lu = both[:len(sel)], both[len(sel):]
+        return lu + cfg_scale * (lc - lu)
+
+    noise = _Gumbel(gen)
+    h = model.infer_embedded(embed(0, L), full_mask(0, L), cache, pk, last_only=True)
+    states = [_State(seg=1) for _ in range(n)]
+    t = L
+    while t < t_max:
+        toks: list[int] = [_PAD] * n
+        fts: list[Feat] = [_NO_FEATS] * n
+        plan_rows: list[int] = []
+        slot_rows: list[int] = []
+        patch_rows: list[int] = []
+        for b in range(n):
+            ask, toks[b], fts[b] = _ask(programs[b], states[b])
+            if ask == _ASK_PLAN:
+                plan_rows.append(b)
+            elif ask == _ASK_SLOT:
+                slot_rows.append(b)
+            elif ask == _ASK_PATCH:
+                patch_rows.append(b)
+        if plan_rows:
+            for b, v in zip(plan_rows, _sample(lm_logits(plan_rows, bias_plan), temperature, top_k, noise).tolist(),
+                            strict=True):
+                toks[b], fts[b] = v, _FEATS_MAIN[v]
+                _take_plan(programs[b], states[b], v)
+        if slot_rows:
+            for b, v in zip(slot_rows, _sample(lm_logits(slot_rows, bias_slot), image_temperature, top_k,
+                                               noise).tolist(), strict=True):
+                toks[b], fts[b] = v, _take_slot(programs[b], states[b], v)
+        if patch_rows:  # colour pair, then the mask code conditioned on that pair
+            col = _sample(head(patch_rows, pk.col_logits), image_temperature, top_k, noise)
+            pair = torch.cat([col, col]) if guide else col
+            mk = _sample(head(patch_rows, pk.mask_logits, pair), image_temperature, top_k, noise)
+            for b, c, m in zip(patch_rows, col.tolist(), mk.tolist(), strict=True):
+                toks[b] = cfgm.v_main + c * cfgm.n_mask + m
+                fts[b] = _take_patch(programs[b], states[b], toks[b])
+        # Feed this column back, and with it every following column that no row needs the model for (PAINT
+        # after the plan; an edit's second input image and its instruction): one forward for the whole run, as
+        # for the prompt. Tokens after which no row has anything left to emit are not fed at all.
+        t1 = t
+        while True:
+            if all(_exhausted(programs[b], states[b]) for b in range(n)):
+                return programs
+            p_t = t1 - L  # every row's position advances by one per column (finished rows too: nothing reads them)
+            for b in range(n):
+                idx_np[b, t1] = emb_rows(toks[b], fts[b], lens_l[b] + p_t)
+                if uncond:
+                    idx_np[b + n, t1] = emb_rows(toks[b], fts[b], lens_l[b + n] + p_t)
+            t1 += 1
+            if t1 >= t_max or not all(_fixed_next(programs[b], states[b]) for b in range(n)):
+                break
+            for b in range(n):
+                _, toks[b], fts[b] = _ask(programs[b], states[b])
+        if cache is not None:
+            h = model.infer_embedded(embed(t, t1), full_mask(t, t1), cache, pk, last_only=True)
+        else:
+            h = model.infer_embedded(embed(0, t1), full_mask(0, t1), None, pk, last_only=True)
+        t = t1
+    return programs
 
 
 def _advance_slot(s: _State) -> None:

@@ -94,6 +94,11 @@ def test_query_speed_on_100k_bank() -> None:
 def test_benchmark_helper_reports_exact_agreement() -> None:
     from limner.cli.eval_classifiers import eval_hash
 
-    res = eval_hash(bank_size=3000, n_queries=20, robust_seeds=4)
-    assert res["exact_agreement_with_brute_force"] == "25/25"
+    res = eval_hash(bank_sizes=(1000, 3000), n_queries=20, robust_seeds=4)
+    assert [s["bank_size"] for s in res["scales"]] == [1000, 3000]
+    for scale in res["scales"]:
+        assert scale["exact_agreement_with_brute_force"] == "25/25"
+        # 32 bytes of hash + 16 int32 ids per entry, plus 16 offset tables of 65,537 int64: a floor on residency.
+        assert scale["index_resident_mb"] >= (scale["bank_size"] * (32 + 64) + 16 * 65537 * 8) / 2**20 - 0.1
+        assert scale["query_cpu_ms"]["p50"] > 0
     assert res["pdq_robustness_procedural"]["jpeg_q75"]["match_rate"] == 1.0

@@ -83,3 +83,31 @@ def test_drawn_people_are_not_photoreal_persons(clf: PhotorealPersonClassifier) 
     for r in csv.DictReader(DRAWN.joinpath("labels.csv").open()):
         s = _scores(clf, DRAWN.joinpath(r["file"]).read_bytes())
         assert s["person/photoreal_child"] < 0.5 and s["person/photoreal_adult"] < 0.5, r["file"]
+
+
+def test_default_operating_point_is_the_chosen_margin() -> None:
+    # child_age 33 was chosen on the choose half of the faces set (docs/image_safety.md); 25-32 now count as child.
+    clf = PhotorealPersonClassifier()
+    assert clf.child_age == 33.0
+    assert clf.p_child(30) > 0.5 and clf.p_child(33) == pytest.approx(0.5) and clf.p_child(40) < 0.1
+
+
+@pytest.mark.skipif(not FACES.joinpath("labels.csv").exists(), reason="shared faces eval set not beside the checkout")
+def test_age_distribution_is_read_and_analysis_is_shared_by_content() -> None:
+    from limner.classifiers.image import cache
+
+    clf = PhotorealPersonClassifier()
+    rows = list(csv.DictReader(FACES.joinpath("labels.csv").open()))
+    young = next(r for r in rows if int(r["age"]) <= 4)
+    old = next(r for r in rows if int(r["age"]) >= 60)
+    cache.clear()
+    a_young = clf.analyse(FACES.joinpath(young["file"]).read_bytes())
+    a_old = clf.analyse(FACES.joinpath(old["file"]).read_bytes())
+    # The 81-way age distribution: a toddler's mass sits below 18, a 60-year-old's above it.
+    assert a_young.faces[0].p_minor is not None and a_young.faces[0].p_minor > 0.9
+    assert a_old.faces[0].p_minor is not None and a_old.faces[0].p_minor < 0.1
+    assert a_young.faces[0].age is not None and a_young.faces[0].age < 12
+    # Same bytes again: the stored analysis, not a second run of the face and age models.
+    again = clf.analyse(FACES.joinpath(young["file"]).read_bytes())
+    assert again is a_young and cache.stats()["hits"] >= 1
+    assert "p(under 18)=" in clf.classify(Sample(image=Image(FACES.joinpath(old["file"]).read_bytes())))[0].rationale

@@ -133,3 +133,27 @@ def test_real_age_down_edit_detected() -> None:
     )
     s = _by_label(mon.classify(sample))
     assert s["person/photoreal_child"].value > 0.5
+
+
+class CountingPerson(ScriptedPerson):
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def analyse(self, data: bytes) -> PersonAnalysis:
+        self.calls += 1
+        return super().analyse(data)
+
+
+def test_person_model_skipped_only_when_it_cannot_change_the_result() -> None:
+    person = CountingPerson()
+    mon = ReasoningMonitor(nsfw=FixedNsfw(0.05), person=person, check_text=False, use_text_head=False)
+    s = _by_label(mon.classify(Sample(image=_img(True), **_convo("a beach day"))))
+    # Sexual evidence 0.05 < floor 0.1: no face model; the reported bound is the sexual evidence itself.
+    assert person.calls == 0
+    assert s["sexual/minors"].value == pytest.approx(0.05) and "not checked" in s["sexual/minors"].rationale
+    hot = ReasoningMonitor(nsfw=FixedNsfw(0.6), person=person, check_text=False, use_text_head=False)
+    assert _by_label(hot.classify(Sample(image=_img(True), **_convo("a beach day"))))["sexual/minors"].value == 0.6
+    assert person.calls == 1
+    # An edit always checks the output's faces (age-down rule), whatever the nsfw score.
+    mon.classify(Sample(image=_img(True), uploads=(_img(False),), **_convo("add a hat")))
+    assert person.calls == 3

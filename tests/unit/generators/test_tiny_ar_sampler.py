@@ -1,0 +1,103 @@
+"""The fast inference path of tiny_ar: `GPT.infer*` against the training forward, the KV cache against full
+recomputation in the sampler (padding, guidance, top-k, edits with forced runs), and the Gumbel-max sampler against
+the softmax it should draw from."""
+
+from __future__ import annotations
+
+import random
+
+import torch
+
+from limner.generators.tiny_ar import sample as S
+from limner.generators.tiny_ar import tokenizer as tok
+from limner.generators.tiny_ar.model import KVCache
+from limner.generators.tiny_ar.train import TrainConfig, build_model, make_batch
+from limner.world.grammar import random_layout
+
+
+def _micro() -> torch.nn.Module:
+    torch.manual_seed(0)
+    return build_model(TrainConfig(n_layer=2, n_embd=32, n_head=2)).eval()
+
+
+def _batch(n: int = 40) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    b = make_batch(0, 0, 200)
+    return b["ids"][:1, :n], b["feats"][:1, :n], b["pos"][:1, :n]
+
+
+def test_infer_matches_hidden_with_cache_chunks_and_single_steps() -> None:
+    m = _micro()
+    ids, feats, pos = _batch()
+    with torch.no_grad():
+        full = m.hidden(ids, feats, pos, None)
+        assert torch.allclose(m.infer(ids, feats, pos, None), full, atol=1e-5)
+        cache = KVCache(m.cfg, 1, 64, ids.device, torch.float32)
+        parts = [m.infer(ids[:, :25], feats[:, :25], pos[:, :25], None, cache),
+                 m.infer(ids[:, 25:31], feats[:, 25:31], pos[:, 25:31], None, cache)]  # a chunk after a prefix
+        parts += [m.infer(ids[:, t:t + 1], feats[:, t:t + 1], pos[:, t:t + 1], None, cache) for t in range(31, 40)]
+    assert cache.len == 40
+    assert torch.allclose(torch.cat(parts, 1), full, atol=1e-5)
+
+
+def test_infer_follows_in_place_weight_updates() -> None:
+    """Training updates parameters in place; the inference copies must not go stale."""
+    m = _micro()
+    ids, feats, pos = _batch(20)
+    with torch.no_grad():
+        before = m.infer(ids, feats, pos, None)
+        m.blocks[0].mlp.c_fc.weight.add_(0.05)
+        m.wte.weight.mul_(1.5)
+        after = m.infer(ids, feats, pos, None)
+        assert not torch.allclose(before, after, atol=1e-4)
+        assert torch.allclose(after, m.hidden(ids, feats, pos, None), atol=1e-5)
+
+
+def _programs() -> tuple[list[S.Program], list[S.Program]]:
+    rng = random.Random(0)
+    img = tok.layout_tokens(random_layout(rng))
+    img2 = tok.layout_tokens(random_layout(rng))
+    t2i = [S.t2i_program(p) for p in ("two red stars", "a blue circle on the left of a big green heart")]
+    edits = [S.edit_program([img], "make the circle blue"), S.edit_program([img, img2], "put the star on the left")]
+    return t2i, edits
+
+
+def _tokens(progs: list[S.Program]) -> list[tuple[list[list[int]], list[int]]]:
+    return [(p.plans, p.image) for p in progs]
+
+
+def test_cache_and_full_recompute_give_the_same_tokens() -> None:
+    """Rows of different lengths (left padding), guidance, top-k, and edits whose forced runs (a second input image,
+    the instruction) are fed as one chunk."""
+    m = _micro()
+    settings = [dict(temperature=1.0, image_temperature=1.0), dict(temperature=1.0, top_k=5, cfg_scale=2.5),
+                dict(temperature=0.0, image_temperature=0.0)]
+    for kw in settings:
+        runs = []
+        for cache in (True, False, True):
+            t2i, edits = _programs()
+            uncond = [S.t2i_program("") for _ in t2i] if "cfg_scale" in kw else None
+            S.run(m, t2i, seed=5, uncond=uncond, use_cache=cache, **kw)  # type: ignore[arg-type]
+            S.run(m, edits, seed=6, use_cache=cache, **kw)  # type: ignore[arg-type]
+            runs.append(_tokens(t2i) + _tokens(edits))
+        assert runs[0] == runs[1] == runs[2], kw
+        assert all(plans and len(image) >= 9 for plans, image in runs[0])
+    a, _ = _programs()
+    b, _ = _programs()
+    S.run(m, a, seed=1, temperature=1.0, image_temperature=1.0)
+    S.run(m, b, seed=2, temperature=1.0, image_temperature=1.0)
+    assert _tokens(a) != _tokens(b)  # the seed matters
+
+
+def test_gumbel_sampler_draws_from_the_softmax() -> None:
+    logits = torch.tensor([1.0, 0.0, -1.0, float("-inf"), 0.5])
+    n, temp = 40_000, 0.7
+    noise = S._Gumbel(torch.Generator().manual_seed(0))
+    draws = torch.cat([S._sample(logits.repeat(1000, 1), temp, 0, noise) for _ in range(n // 1000)])
+    freq = torch.bincount(draws, minlength=5).float() / n
+    want = torch.softmax(logits / temp, -1)
+    assert freq[3] == 0  # grammar-masked token never drawn
+    assert torch.allclose(freq, want, atol=0.01), (freq, want)
+    top2 = torch.cat([S._sample(logits.repeat(1000, 1), temp, 2, noise) for _ in range(10)])
+    assert set(top2.tolist()) == {0, 4}
+    assert abs((top2 == 0).float().mean().item() - float(torch.softmax(logits[[0, 4]] / temp, -1)[0])) < 0.02
+    assert S._sample(logits.repeat(3, 1), 0.0, 0, noise).tolist() == [0, 0, 0]  # greedy
