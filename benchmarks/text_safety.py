@@ -391,8 +391,7 @@ def measure_latency(
 ) -> dict[str, object]:
     load_before = os.getloadavg()[0]
     lat: dict[str, object] = {f"threads_{k}": latency(k, dev, artist, figure, rng, n) for k in (1, 2)}
-    lat["note"] = (f"2-core CPU; 1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after "
-                   "(other jobs were running)")
+    lat["note"] = f"2-core CPU; 1-minute load average {load_before:.1f} before and {os.getloadavg()[0]:.1f} after"
     return lat
 
 

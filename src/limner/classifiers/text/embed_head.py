@@ -114,9 +114,9 @@ class EmbedHeadTextClassifier:
         """(N, len(HEAD_LABELS)) head probabilities, max over each text's windows; texts already normalised."""
         return self.embed_and_score(texts)[1]
 
-    def embed_and_score(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    def embed_and_score(self, texts: list[str], windows: bool = True) -> tuple[np.ndarray, np.ndarray]:
         """(pooled embedding of each whole text, head probabilities max over its windows) from one encoder pass;
-        the chat classifier reuses the embeddings for its own head."""
+        the chat classifier reuses the embeddings for its own head. `windows=False` scores whole texts only."""
         self.warm()
         assert self._heads is not None
         pieces: list[str] = []
@@ -124,7 +124,7 @@ class EmbedHeadTextClassifier:
         whole: list[int] = []
         for i, t in enumerate(texts):
             whole.append(len(pieces))  # chunks() puts the whole text first
-            for c in chunks(t):
+            for c in chunks(t) if windows else [t]:
                 pieces.append(c)
                 owner.append(i)
         if self._tuned is None:
