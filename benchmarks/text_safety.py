@@ -127,7 +127,7 @@ def as_dict(scores: tuple) -> dict[str, float]:  # type: ignore[type-arg]
 # Caption and prompt-benchmark sets: benign, and nearly all far from any policy boundary. As tuning negatives they
 # swamp the look-alikes (OVERT's safe twins, XSTest, CoCoNot contrast sets, generated look-alikes), so the true
 # negative rate hardly moves with the threshold; `--hard-negatives` tunes without them.
-EASY_BENIGN_SOURCES = frozenset({*corpus._BENIGN_SOURCES, "geneval"})
+EASY_BENIGN_SOURCES = frozenset({*corpus.BENIGN_SOURCES, "geneval"})
 
 
 def tune(

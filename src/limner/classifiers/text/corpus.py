@@ -158,7 +158,7 @@ def load_i2p(root: Path, split: str) -> list[Row]:
     return out
 
 
-_BENIGN_SOURCES = {
+BENIGN_SOURCES = {
     "coco30k_captions": 2500,
     "partiprompts": 1200,
     "drawbench": 200,
@@ -172,7 +172,7 @@ _BENIGN_SOURCES = {
 
 def load_benign(root: Path, split: str, scale: float = 1.0) -> list[Row]:
     out: list[Row] = []
-    for name, n in _BENIGN_SOURCES.items():
+    for name, n in BENIGN_SOURCES.items():
         rows = [
             Row(r["prompt"], (), name, "benign", split)
             for r in _csv(root / name / f"{split}.csv")
