@@ -96,6 +96,30 @@ class SlowClassifier:
         return ()
 
 
+class ColdClassifier:
+    """Loads its "model" on first use unless warmed ahead, like the MiniLM-based classifiers."""
+
+    name: ClassVar[str] = "cold"
+    modality: ClassVar[Modality] = Modality.TEXT
+    labels: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, load_seconds: float = 1.0, fail: bool = False) -> None:
+        self.load_seconds = load_seconds
+        self.fail = fail
+        self.loaded = False
+
+    def warm(self) -> None:
+        if self.fail:
+            raise ClassifierUnavailable("weights missing")
+        if not self.loaded:
+            time.sleep(self.load_seconds)
+            self.loaded = True
+
+    def classify(self, sample: Sample) -> tuple[Score, ...]:
+        self.warm()
+        return ()
+
+
 class FixedGenerator:
     name: ClassVar[str] = "fixed"
     capabilities: ClassVar[frozenset[Capability]] = frozenset({Capability.TEXT_TO_IMAGE, Capability.EDIT})
@@ -134,5 +158,6 @@ EXTRA_CLASSIFIERS: dict[str, Any] = {
     "scripted_image": ScriptedImageClassifier,
     "scripted_output": ScriptedOutputClassifier,
     "raising": RaisingClassifier,
+    "cold": ColdClassifier,
     "slow": SlowClassifier,
 }

@@ -207,3 +207,21 @@ class Components:
 
     def all_classifiers(self) -> list[Classifier]:
         return [c for gate in self._gates.values() for c in getattr(gate, "classifiers", [])]
+
+    def warm(self, include_generator: bool = False) -> dict[str, str]:
+        """Load every model that can load ahead (`warm()`), so no request pays the load inside its gate deadline
+        (a cold MiniLM on a busy CPU takes longer than the gate timeout, and the gate would fail closed).
+        Returns {plugin name: error} for those that could not load; their requests are refused later."""
+        plugins: list[object] = list(self.all_classifiers())
+        if include_generator:
+            plugins.append(self.generator())
+        errors: dict[str, str] = {}
+        for plugin in plugins:
+            warm_fn = getattr(plugin, "warm", None)
+            if not callable(warm_fn):
+                continue
+            try:
+                warm_fn()
+            except Exception as exc:  # the gate fails closed on this model later; the caller decides what to say
+                errors[str(getattr(plugin, "name", type(plugin).__name__))] = f"{type(exc).__name__}: {exc}"
+        return errors

@@ -110,6 +110,18 @@ def test_every_gate_fails_closed(basic_policy: Policy, gate: str, failure: str) 
         assert decision.elapsed_ms < 1500
 
 
+def test_warming_ahead_keeps_a_cold_model_from_refusing_the_first_request(basic_policy: Policy) -> None:
+    policy = with_gate(basic_policy, "prompt", [{"type": "cold", "params": {"load_seconds": 1.0}}])
+    cold = make_pipeline(policy).moderate(ask("a red circle"))
+    assert cold.blocked_by is not None and cold.blocked_by.category == "gate_error"  # the load ran into the deadline
+    warmed = make_pipeline(policy)
+    assert warmed.components.warm() == {}
+    assert warmed.moderate(ask("a red circle")).blocked_by is None
+    broken = make_pipeline(with_gate(basic_policy, "prompt", [{"type": "cold", "params": {"fail": True}}]))
+    assert broken.components.warm() == {"cold": "ClassifierUnavailable: weights missing"}
+    assert broken.moderate(ask("a red circle")).blocked_by is not None  # still fails closed
+
+
 def test_a_gate_with_no_classifiers_blocks(basic_policy: Policy) -> None:
     result = make_pipeline(with_gate(basic_policy, "prompt", [])).moderate(ask("a red circle"))
     assert result.blocked_by is not None and "lists no classifiers" in result.blocked_by.reasons[0].message

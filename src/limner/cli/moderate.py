@@ -41,6 +41,9 @@ def moderate(
             raise typer.Exit(2) from None
     service = open_service(with_database=audit)
     pipeline = service.pipeline(profile)
+    # Load the models before the first request: a cold load inside a gate's deadline would refuse that request.
+    for plugin, error in pipeline.components.warm().items():
+        console.print(f"[yellow]{plugin} could not load ({error}); requests it checks will be refused[/yellow]")
     blocked = 0
     with output.open("w", encoding="utf-8") as out, Progress(console=console, transient=True) as progress:
         task = progress.add_task("moderating", total=len(items))

@@ -127,14 +127,10 @@ def warm(pipeline: Pipeline) -> None:
     """Load every model before timing starts, as the server does at start-up; a first call that loads weights
     would otherwise hit the gate timeout and be scored as a (fail-closed) block. A model that cannot load stops
     the evaluation: every row would be a gate_error, which measures nothing."""
-    for classifier in pipeline.components.all_classifiers():
-        warm_fn = getattr(classifier, "warm", None)
-        if callable(warm_fn):
-            try:
-                warm_fn()
-            except Exception as exc:
-                raise EvalSetupError(f"classifier {getattr(classifier, 'name', classifier)!r} cannot load: "
-                                     f"{type(exc).__name__}: {exc}") from exc
+    errors = pipeline.components.warm()
+    if errors:
+        name, error = next(iter(errors.items()))
+        raise EvalSetupError(f"classifier {name!r} cannot load: {error}")
 
 
 def safety_task(pipeline: Pipeline, job: tuple[EvalItem, EvalConfig, bool]) -> Outcome:

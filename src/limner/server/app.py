@@ -31,23 +31,14 @@ def warm(state: ServerState) -> None:
     """Build each offered profile's pipeline and load the weights of plugins that can load ahead (`warm()`)."""
     for name in state.profiles:
         try:
-            components = state.service.pipeline(name).components
-            plugins: list[object] = list(components.all_classifiers())
-            plugins.append(components.generator())
+            errors = state.service.pipeline(name).components.warm(include_generator=True)
         except Exception as exc:
             state.warm_errors[name] = f"{type(exc).__name__}: {exc}"
             log.warning("profile %s could not be built; its requests will be refused: %s", name, exc)
             continue
-        for plugin in plugins:
-            warm_fn = getattr(plugin, "warm", None)
-            if not callable(warm_fn):
-                continue
-            try:
-                warm_fn()
-            except Exception as exc:  # a model that cannot load blocks its requests later (fail closed)
-                key = f"{name}.{getattr(plugin, 'name', type(plugin).__name__)}"
-                state.warm_errors[key] = f"{type(exc).__name__}: {exc}"
-                log.warning("%s did not warm: %s", key, exc)
+        for plugin, error in errors.items():  # a model that cannot load blocks its requests later (fail closed)
+            state.warm_errors[f"{name}.{plugin}"] = error
+            log.warning("%s.%s did not warm: %s", name, plugin, error)
     state.warmed = True
 
 
