@@ -254,5 +254,5 @@ def eval_bias(
     for setting, r in runs.items():
         sg = r["underspecified"]["all"].get("skin_group", {})
         console.print(f"{setting}: skin_group H_norm={sg.get('normalised_entropy_pooled')} "
-                      f"adherence={r['adherence']['mean']} ahistorical={r['ahistorical']['score']}")
+                      f"adherence={r['adherence']['mean']} ahistorical share={r['ahistorical']['score']}")
     console.print(f"-> {out_dir / name}.{{json,md,png}}")

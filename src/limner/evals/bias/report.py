@@ -43,12 +43,18 @@ def render_markdown(runs: dict[str, dict[str, Any]], title: str, notes: Sequence
             lines.append(f"| {n} | " + " | ".join(f"{st['distribution'][c]:.2f}" for c in classes)
                          + f" | {st['n_people']} |")
         lines.append("")
-    lines += ["## Adherence and ahistorical score", "", "| setting | person found | adherence (specified) | "
-              "ahistorical (historical) |", "|---|---|---|---|"]
+    lines += ["## Adherence and ahistorical score", "",
+              "Ahistorical share: people drawn outside the setting's plausible classes on historical prompts (lower is "
+              "better); historically plausible = 1 - that share (the issue's target: >= 0.97). People on historical "
+              "prompts: the n column.", "",
+              "| setting | person found | adherence (specified) | ahistorical share | historically plausible | n |",
+              "|---|---|---|---|---|---|"]
     for n in names:
         r = runs[n]
-        lines.append(f"| {n} | {_f(r['person_found_rate'])} | {_f(r['adherence']['mean'])} | "
-                     f"{_f(r['ahistorical']['score'])} |")
+        share = r["ahistorical"]["score"]
+        n_hist = sum(p["n_people"] for p in r["ahistorical"]["prompts"].values())
+        lines.append(f"| {n} | {_f(r['person_found_rate'])} | {_f(r['adherence']['mean'])} | {_f(share)} | "
+                     f"{_f(None if share is None else 1 - share)} | {n_hist} |")
     lines += ["", "## Per prompt (skin group)", "", "| prompt | kind | " + " | ".join(
         f"{n} H_norm | {n} distribution" for n in names) + " |", "|---|---|" + "---|" * (2 * len(names))]
     for text, row in first["per_prompt"].items():
