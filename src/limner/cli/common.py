@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
-from limner.pipeline import PipelineResult
+from limner.pipeline import Pipeline, PipelineResult
 from limner.policy.load import PolicyError
 from limner.service import Service
 from limner.settings import Settings
@@ -19,6 +19,13 @@ def open_service(with_database: bool = True) -> Service:
     except PolicyError as exc:
         typer.echo(f"policy error\n{exc}", err=True)
         raise typer.Exit(2) from None
+
+
+def warm_models(pipeline: Pipeline, include_generator: bool = False) -> None:
+    """Load the models before the first request: a cold load (seconds for MiniLM) inside a gate's deadline would
+    refuse that request. A model that cannot load is reported here; the gates then refuse what it checks."""
+    for plugin, error in pipeline.components.warm(include_generator=include_generator).items():
+        console.print(f"[yellow]{plugin} could not load ({error}); requests it checks will be refused[/yellow]")
 
 
 def explain_block(result: PipelineResult) -> None:

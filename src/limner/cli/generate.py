@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from limner.cli.common import console, explain_block, open_service
+from limner.cli.common import console, explain_block, open_service, warm_models
 from limner.types import GenerationRequest, Image, Role, Tier, Turn
 
 LOCAL_ACCOUNT = "local"
@@ -37,8 +37,11 @@ def generate(
         found = service.store.upsert_account(LOCAL_ACCOUNT, tier=Tier.ADULT)
     request = GenerationRequest(turns=(Turn(Role.USER, prompt),), account=found, uploads=tuple(uploads),
                                 profile=profile, seed=seed)
+    pipeline = service.pipeline(profile)
+    with console.status("loading models"):
+        warm_models(pipeline, include_generator=True)
     with console.status("generating"):
-        result = service.pipeline(profile).generate(request)
+        result = pipeline.generate(request)
     service.close()
     if result.image is None:
         explain_block(result)

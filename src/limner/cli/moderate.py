@@ -12,7 +12,7 @@ from pathlib import Path
 import typer
 from rich.progress import Progress
 
-from limner.cli.common import console, open_service
+from limner.cli.common import console, open_service, warm_models
 from limner.pipeline import EvalConfig
 from limner.request.batch import BatchLineError, parse_batch_line
 
@@ -41,9 +41,7 @@ def moderate(
             raise typer.Exit(2) from None
     service = open_service(with_database=audit)
     pipeline = service.pipeline(profile)
-    # Load the models before the first request: a cold load inside a gate's deadline would refuse that request.
-    for plugin, error in pipeline.components.warm().items():
-        console.print(f"[yellow]{plugin} could not load ({error}); requests it checks will be refused[/yellow]")
+    warm_models(pipeline)
     blocked = 0
     with output.open("w", encoding="utf-8") as out, Progress(console=console, transient=True) as progress:
         task = progress.add_task("moderating", total=len(items))
