@@ -61,13 +61,19 @@ class MiniLMEmbedder:
         self.warm()
         return self._model[0].auto_model
 
+    @property
+    def tokenizer(self) -> Any:
+        """The encoder's own tokenizer (the fine-tuned top is trained on exactly its token states)."""
+        self.warm()
+        return self._model[0].tokenizer
+
     def encode_with_hidden(self, texts: list[str], layer: int) -> tuple[np.ndarray, list[tuple[Any, Any, list[int]]]]:
         """One forward pass: the pooled unit embeddings (exactly what `encode` returns) and, per length-sorted
         batch, the (hidden states after `layer` layers, attention mask, row indices) for a fine-tuned top."""
         import torch
 
         self.warm()
-        tokenizer = self._model[0].tokenizer
+        tokenizer = self.tokenizer
         max_len = int(self._model.max_seq_length)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         pooled = np.zeros((len(texts), DIM), dtype=np.float32)

@@ -121,7 +121,7 @@ def main() -> None:
     root, data = Path(a.datasets), Path(a.data)
     embedder = shared_embedder(threads=a.threads)
     base = embedder.base_model
-    tokenizer = embedder._model[0].tokenizer
+    tokenizer = embedder.tokenizer
 
     train = corpus.load_all(root, data, "train")
     texts, labels, weights, _ = text_training_rows(root, train)

@@ -39,7 +39,7 @@ def build_top(base_model: Any, split_layer: int, n_labels: int) -> Any:
     import torch
     from torch import nn
 
-    class TunedTop(nn.Module):
+    class TopModule(nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.layers = nn.ModuleList(copy.deepcopy(layer) for layer in base_model.encoder.layer[split_layer:])
@@ -57,7 +57,7 @@ def build_top(base_model: Any, split_layer: int, n_labels: int) -> Any:
             logits: torch.Tensor = self.head(self.dropout(pooled))
             return logits
 
-    return TunedTop()
+    return TopModule()
 
 
 class TunedTop:
