@@ -38,7 +38,9 @@ NEEDS_PHOTOREAL_UPLOAD = frozenset({"minor_photoreal_edit"})
 
 
 @dataclass(frozen=True)
-class Attempt:
+class AttackId:
+    """What identifies one attack; shared by the job sent to a worker and the attempt it comes back as."""
+
     key: str
     seed_id: str
     category: str
@@ -46,6 +48,10 @@ class Attempt:
     converters: tuple[str, ...]
     config: str
     round: int
+
+
+@dataclass(frozen=True)
+class Attempt(AttackId):
     prompt: str  # the last user turn as sent
     turns: tuple[tuple[str, str], ...]
     n_uploads: int
@@ -69,16 +75,9 @@ class Attempt:
 
 
 @dataclass(frozen=True)
-class AttackJob:
+class AttackJob(AttackId):
     """A built attack, picklable (a Ray worker receives it)."""
 
-    key: str
-    seed_id: str
-    category: str
-    strategy: str
-    converters: tuple[str, ...]
-    config: str
-    round: int
     request: GenerationRequest
     turns: tuple[tuple[str, str], ...]
     n_uploads: int
