@@ -158,7 +158,7 @@ class Components:
     def _build_gate(self, name: str, spec: GateSpec) -> Gate:
         classifiers = [self._build_classifier(name, i, p) for i, p in enumerate(spec.classifiers)]
         gate_classes: dict[str, type[ClassifierGate]] = {"chat": ChatGate, "prompt": PromptGate, "output": OutputGate}
-        return gate_classes[name](classifiers, fail_fast=spec.fail_fast)
+        return gate_classes[name](classifiers, fail_fast=spec.fail_fast, parallel=spec.parallel)
 
     def pre_generation_gates(self, with_chat: bool) -> list[tuple[Gate, int]]:
         gates: list[tuple[Gate, int]] = []

@@ -18,3 +18,20 @@ class Classifier(Protocol):
     labels: ClassVar[tuple[str, ...]]  # taxonomy labels this classifier may emit
 
     def classify(self, sample: Sample) -> tuple[Score, ...]: ...
+
+
+def clear_result_caches() -> None:
+    """Forget every per-content result the classifiers keep (image models' results, text encoder passes).
+
+    Within one request those caches let later gates reuse what earlier ones computed on the same image or text;
+    evaluations and benchmarks call this before each request so that every timed request starts cold and a repeated
+    prompt is not scored for free.
+    """
+    from limner.classifiers.image import cache as image_cache
+
+    image_cache.clear()
+    try:
+        from limner.classifiers.text.embed_head import PIECE_CACHE
+    except ImportError:  # the text extra is not installed: it has nothing cached either
+        return
+    PIECE_CACHE.clear()

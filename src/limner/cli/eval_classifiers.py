@@ -436,15 +436,51 @@ def _text_head_for_eval(clfs: list[Any]) -> str:
     return note
 
 
+def _time_gate(
+    gate: Any, contexts: list[Any], per: dict[str, list[float]], prime: Any = None, warmup: int = 3
+) -> dict[str, Any]:
+    """Wall and CPU per request through `gate.check`; CPU sums the classifiers' own thread time, wherever they ran.
+
+    Every request starts with empty result caches; `prime(ctx)`, untimed, then does what earlier gates of the same
+    request would already have done in service.
+    """
+    from limner.classifiers.base import clear_result_caches
+
+    wall, cpu, blocked = [], [], []
+    for i, ctx in enumerate(contexts):
+        clear_result_caches()
+        if prime is not None:
+            prime(ctx)
+        marks = {k: len(v) for k, v in per.items()}
+        t0 = time.perf_counter()
+        decision = gate.check(ctx)
+        elapsed = (time.perf_counter() - t0) * 1000
+        if i < warmup:  # first calls allocate ONNX arenas
+            for v in per.values():
+                v.clear()
+            continue
+        wall.append(elapsed)
+        cpu.append(sum(sum(v[marks.get(k, 0):]) for k, v in per.items() if k.endswith("#cpu")))
+        if decision.verdict.value != "allow":
+            blocked.append(f"{ctx.request.prompt}: {[r.code for r in decision.reasons]}")
+    return {
+        "wall_ms": _pct(wall),
+        "cpu_ms": _pct(cpu),
+        "per_classifier_wall_ms": {k: _pct(v) for k, v in per.items() if not k.endswith("#cpu")},
+        "per_classifier_cpu_ms": {k[:-4]: _pct(v) for k, v in per.items() if k.endswith("#cpu")},
+        "blocked": blocked,
+    }
+
+
 def eval_gate_latency(faces_dir: Path | None, n: int) -> dict[str, Any]:
-    """The default policy's output gate, whole and per classifier, per image; and the upload (prompt-gate image) path.
+    """The default policy's output gate and prompt gate with an upload, per image, as configured and sequentially.
 
     The shared per-image cache is cleared before every image, so each image pays for its own models; within one
-    image the monitor reuses what open_nsfw and ocr_text computed, as it does in service.
+    image the monitor reuses what open_nsfw and ocr_text computed (waiting for it when they run in parallel), as it
+    does in service.
     """
     import torch
 
-    from limner.classifiers.image import cache
     from limner.components import Components
     from limner.gates.base import GateContext
     from limner.policy.load import load_policy
@@ -459,60 +495,58 @@ def eval_gate_latency(faces_dir: Path | None, n: int) -> dict[str, Any]:
     text_note = _text_head_for_eval([*out_gate.classifiers])  # type: ignore[attr-defined]
     for c in [*out_gate.classifiers, *prompt_gate.classifiers]:  # type: ignore[attr-defined]
         warm = getattr(c, "warm", None)
-        if warm is not None and c.modality != Modality.TEXT:
+        if warm is not None:
             warm()
-    per: dict[str, list[float]] = {}
-    out_gate.classifiers = [_Timed(c, per) for c in out_gate.classifiers]  # type: ignore[attr-defined]
     account = Account(id="bench")
-    items = world_outputs(n + 3, seed=11)
-    wall, cpu, with_text, blocked = [], [], 0, []
-    for i, (prompt, png) in enumerate(items):
-        request = GenerationRequest(turns=(Turn(Role.USER, prompt),), account=account)
-        ctx = GateContext(request, policy, GeneratedImage(LImage(png), "world_render", "bench", 0))
-        cache.clear()
-        t0, c0 = time.perf_counter(), time.thread_time()
-        decision = out_gate.check(ctx)
-        if i < 3:  # warm-up: first calls allocate ONNX arenas
-            per.clear()
-            continue
-        wall.append((time.perf_counter() - t0) * 1000)
-        cpu.append((time.thread_time() - c0) * 1000)
-        with_text += int('"' in prompt or "text" in prompt)
-        if decision.verdict.value != "allow":
-            blocked.append(f"{prompt}: {[r.code for r in decision.reasons]}")
-    output = {
-        "images": f"{len(wall)} world renders at 256 px (the generator's output distribution), with their prompts",
-        "text_classifier": text_note,
-        "wall_ms": _pct(wall),
-        "cpu_ms": _pct(cpu),
-        "per_classifier_wall_ms": {k: _pct(v) for k, v in per.items() if not k.endswith("#cpu")},
-        "per_classifier_cpu_ms": {k[:-4]: _pct(v) for k, v in per.items() if k.endswith("#cpu")},
-        "blocked_benign": blocked,
-    }
-    # Upload path: the prompt gate's image classifiers (hash bank, photoreal person, open_nsfw) on each upload.
-    img_clfs = [c for c in prompt_gate.classifiers if c.modality == Modality.IMAGE]  # type: ignore[attr-defined]
+    contexts = [
+        GateContext(
+            GenerationRequest(turns=(Turn(Role.USER, prompt),), account=account),
+            policy,
+            GeneratedImage(LImage(png), "world_render", "bench", 0),
+        )
+        for prompt, png in world_outputs(n + 3, seed=11)
+    ]
     uploads: list[tuple[str, bytes]] = [("world", png) for _, png in world_outputs(n // 2, seed=12)]
     if faces_dir and (faces_dir / "labels.csv").exists():
         rows = list(csv.DictReader((faces_dir / "labels.csv").open()))
         uploads += [("faces", (faces_dir / r["file"]).read_bytes()) for r in rows[:: max(1, len(rows) // (n // 2))]]
-    up_per: dict[str, list[float]] = {}
-    timed = [_Timed(c, up_per) for c in img_clfs]
-    up_wall, up_cpu = [], []
-    for _, data in uploads:
-        sample = Sample(text="make it brighter", image=LImage(data), is_upload=True)
-        cache.clear()
-        t0, c0 = time.perf_counter(), time.thread_time()
-        for c in timed:
-            c.classify(sample)
-        up_wall.append((time.perf_counter() - t0) * 1000)
-        up_cpu.append((time.thread_time() - c0) * 1000)
-    output["upload_path"] = {
-        "images": dict(Counter(k for k, _ in uploads)),
-        "classifiers": [c.name for c in img_clfs],
-        "wall_ms": _pct(up_wall),
-        "cpu_ms": _pct(up_cpu),
-        "per_classifier_wall_ms": {k: _pct(v) for k, v in up_per.items() if not k.endswith("#cpu")},
-        "per_classifier_cpu_ms": {k[:-4]: _pct(v) for k, v in up_per.items() if k.endswith("#cpu")},
+    upload_contexts = [
+        GateContext(
+            GenerationRequest(turns=(Turn(Role.USER, "make it brighter"),), account=account, uploads=(LImage(d),)),
+            policy,
+        )
+        for _, d in uploads[:3] + uploads
+    ]
+    output: dict[str, Any] = {
+        "images": f"{len(contexts) - 3} world renders at 256 px (the generator's output distribution) with their "
+        "prompts",
+        "upload_images": dict(Counter(k for k, _ in uploads)),
+        "text_classifier": text_note,
+        "output_parallel_configured": out_gate.parallel,  # type: ignore[attr-defined]
+        "prompt_parallel_configured": prompt_gate.parallel,  # type: ignore[attr-defined]
+    }
+    originals = {g: (g.classifiers, g.parallel) for g in (out_gate, prompt_gate)}  # type: ignore[attr-defined]
+    prompt_text = [c for c in prompt_gate.classifiers if c.modality == Modality.TEXT]  # type: ignore[attr-defined]
+
+    def prompt_gate_ran(ctx: GateContext) -> None:
+        # In service the prompt gate scored the prompt before generation; the monitor re-reads that text.
+        for c in prompt_text:
+            c.classify(Sample(text=ctx.request.prompt))
+
+    try:
+        for mode, parallel in (("parallel", True), ("sequential", False)):
+            for key, gate, ctxs, prime in (("output", out_gate, contexts, prompt_gate_ran),
+                                           ("upload", prompt_gate, upload_contexts, None)):
+                per: dict[str, list[float]] = {}
+                gate.classifiers = [_Timed(c, per) for c in originals[gate][0]]  # type: ignore[attr-defined]
+                gate.parallel = parallel  # type: ignore[attr-defined]
+                output[f"{key}_{mode}"] = _time_gate(gate, ctxs, per, prime)
+    finally:
+        for g, (clfs, par) in originals.items():
+            g.classifiers, g.parallel = clfs, par  # type: ignore[attr-defined]
+    output["modalities"] = {
+        "output": [c.name for c in out_gate.classifiers],  # type: ignore[attr-defined]
+        "upload": [c.name for c in prompt_gate.classifiers if c.modality == Modality.IMAGE],  # type: ignore[attr-defined]
     }
     output["loadavg_at_end"] = "/".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} CPUs"
     return output
@@ -776,37 +810,39 @@ def write_markdown(res: dict[str, Any], path: Path) -> None:
     for k, v in h["pdq_robustness_procedural"].items():
         lines.append(f"| {k} | {v['n']} | {v['match_rate']} | {v['match_rate_dihedral']} |")
     g = res.get("gate_latency")
-    if g:
+    if g and "output_parallel" in g:
         lines += [
             "",
-            "## Whole image gate latency (default policy, 2-core shared machine)",
+            "## Whole image gate latency (default policy, 2-core machine)",
             "",
-            f"Output gate (`{' -> '.join(g['per_classifier_wall_ms'])}`) on {g['images']}; text classifier: "
-            f"{g['text_classifier']}. The per-image result cache is cleared before each image. Load average at the "
-            f"end: {g['loadavg_at_end']}. Wall = elapsed; CPU = the request thread's own time (all models run on "
-            "it with one thread), which is what the gate costs when it has a core to itself.",
+            f"Output gate on {g['images']}; prompt gate with one upload ({g['upload_images']}) and the prompt "
+            f"\"make it brighter\". Text classifier: {g['text_classifier']}. Every request starts with empty result "
+            "caches; for the output gate the prompt gate's text classifiers first read the prompt, untimed, as they "
+            "do in service before generation (the monitor then reuses that encoder pass). Each model runs "
+            f"single-threaded. Load average at the end: {g['loadavg_at_end']}. "
+            "Wall = elapsed per request; CPU = the sum of the classifiers' own thread time. *Parallel* starts every "
+            "classifier at once on the shared classifier pool (the monitor waits for the open_nsfw and OCR results "
+            "it shares instead of recomputing them); *sequential* runs them in the policy's order. Configured in the "
+            f"default policy: output gate parallel={g['output_parallel_configured']}, prompt gate "
+            f"parallel={g['prompt_parallel_configured']}.",
             "",
-            "| path | wall p50 / p95 ms | CPU p50 / p95 ms |",
-            "|---|---|---|",
-            f"| **output gate, whole** | {g['wall_ms']['p50']} / {g['wall_ms']['p95']} | "
-            f"{g['cpu_ms']['p50']} / {g['cpu_ms']['p95']} |",
+            "| gate | mode | wall p50 / p95 ms | CPU p50 / p95 ms |",
+            "|---|---|---|---|",
         ]
-        for k, v in g["per_classifier_wall_ms"].items():
-            c = g["per_classifier_cpu_ms"][k]
-            lines.append(f"| output: {k} | {v['p50']} / {v['p95']} | {c['p50']} / {c['p95']} |")
-        u = g["upload_path"]
-        lines.append(
-            f"| **upload (prompt-gate image classifiers), whole** | {u['wall_ms']['p50']} / {u['wall_ms']['p95']} | "
-            f"{u['cpu_ms']['p50']} / {u['cpu_ms']['p95']} |"
-        )
-        for k, v in u["per_classifier_wall_ms"].items():
-            c = u["per_classifier_cpu_ms"][k]
-            lines.append(f"| upload: {k} | {v['p50']} / {v['p95']} | {c['p50']} / {c['p95']} |")
-        lines += [
-            "",
-            f"Upload images: {u['images']}. Benign outputs the output gate blocked: "
-            f"{'; '.join(g['blocked_benign']) or 'none'}.",
-        ]
+        for key in ("output", "upload"):
+            for mode in ("parallel", "sequential"):
+                r = g[f"{key}_{mode}"]
+                label = "output gate" if key == "output" else "prompt gate with an upload"
+                lines.append(
+                    f"| **{label}, whole** | {mode} | {r['wall_ms']['p50']} / {r['wall_ms']['p95']} | "
+                    f"{r['cpu_ms']['p50']} / {r['cpu_ms']['p95']} |"
+                )
+                for k, v in r["per_classifier_wall_ms"].items():
+                    c = r["per_classifier_cpu_ms"][k]
+                    part = "output" if key == "output" else "prompt"
+                    lines.append(f"| {part}: {k} | {mode} | {v['p50']} / {v['p95']} | {c['p50']} / {c['p95']} |")
+        blocked = g["output_parallel"]["blocked"] + g["output_sequential"]["blocked"]
+        lines += ["", f"Benign outputs the output gate blocked: {'; '.join(sorted(set(blocked))) or 'none'}."]
     lines += [
         "",
         "## OCR (`ocr_text` reader: RapidOCR, bundled PP-OCR models)",

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from limner.classifiers.base import clear_result_caches
 from limner.evals.datasets.loaders import EvalItem
 from limner.evals.distributed import Executor
 from limner.evals.metrics import bootstrap_ci, not_overrefuse, not_unsafe, percentile, precision_recall
@@ -61,6 +62,7 @@ def _generate_with(pipeline: Pipeline, item: EvalItem, config: EvalConfig) -> li
 
 
 def evaluate_item(pipeline: Pipeline, item: EvalItem, config: EvalConfig, generate: bool = False) -> Outcome:
+    clear_result_caches()  # each row is a fresh request: its gate times must not ride on an earlier row's work
     decisions = (_generate_with(pipeline, item, config) if generate
                  else list(pipeline.moderate(item.request, config, record=False).decisions))
     blocker = next((d for d in decisions if not d.allowed), None)

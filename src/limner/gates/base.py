@@ -7,8 +7,11 @@ missing model raises, and `fail_closed` in the pipeline turns that into a block 
 
 from __future__ import annotations
 
+import os
+import threading
 import time
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import ClassVar, Protocol
 
@@ -91,25 +94,64 @@ def blocking_reasons(gate: str, sheet: ScoreSheet, ctx: GateContext) -> list[Rea
     return sorted(reasons.values(), key=lambda r: -(r.score or 0.0))
 
 
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def classifier_pool() -> ThreadPoolExecutor:
+    """The process-wide pool that parallel gates run their classifiers on.
+
+    One pool for every request bounds how many models run at once (a few per core: ONNX Runtime and torch release
+    the GIL, and each model runs single-threaded) however many requests arrive; a gate's own thread only waits.
+    """
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            workers = max(2, 2 * (os.cpu_count() or 1))
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="limner-classifier")
+        return _pool
+
+
+def _classify_all(classifier: Classifier, samples: Sequence[Sample]) -> list[Score]:
+    return [score for sample in samples for score in classifier.classify(sample)]
+
+
 def run_classifiers(
     gate: str,
     classifiers: Sequence[Classifier],
     samples_for: dict[Modality, list[Sample]],
     ctx: GateContext,
     fail_fast: bool,
+    parallel: bool = False,
 ) -> Decision:
-    """Run each classifier on the samples of its modality and decide; shared by the chat, prompt and output gates."""
+    """Run each classifier on the samples of its modality and decide; shared by the chat, prompt and output gates.
+
+    Sequential (default): classifiers run in the policy's order and `fail_fast` stops at the first that blocks, so
+    cheap ones first saves the expensive ones on a clear refusal. Parallel: every classifier with something to read
+    starts at once on `classifier_pool()`, so the gate takes about as long as its slowest classifier instead of the
+    sum; all of them run, and the decision is the same as a sequential run without `fail_fast` (scores are
+    gathered in the policy's order, so reasons and audit records do not depend on which model finished first).
+    """
     start = time.perf_counter()
     if not classifiers:
         raise GateError(f"the {gate} gate is enabled but lists no classifiers")
     sheet = ScoreSheet()
     reasons: list[Reason] = []
-    for classifier in classifiers:
-        for sample in samples_for.get(classifier.modality, []):
-            sheet.add(classifier.name, classifier.classify(sample))
+    work = [(c, samples_for.get(c.modality, [])) for c in classifiers]
+    if parallel and sum(1 for _, samples in work if samples) > 1:
+        pool = classifier_pool()
+        futures: list[tuple[str, Future[list[Score]]]] = [
+            (c.name, pool.submit(_classify_all, c, samples)) for c, samples in work if samples
+        ]
+        for name, future in futures:
+            sheet.add(name, future.result())  # a classifier's exception fails the gate, closed
         reasons = blocking_reasons(gate, sheet, ctx)
-        if reasons and fail_fast:
-            break
+    else:
+        for classifier, samples in work:
+            sheet.add(classifier.name, _classify_all(classifier, samples))
+            reasons = blocking_reasons(gate, sheet, ctx)
+            if reasons and fail_fast:
+                break
     verdict = Verdict.BLOCK if reasons else Verdict.ALLOW
     elapsed_ms = (time.perf_counter() - start) * 1000
     return Decision(
@@ -127,12 +169,13 @@ class ClassifierGate:
 
     name: ClassVar[str]
 
-    def __init__(self, classifiers: Sequence[Classifier], fail_fast: bool = True) -> None:
+    def __init__(self, classifiers: Sequence[Classifier], fail_fast: bool = True, parallel: bool = False) -> None:
         self.classifiers = list(classifiers)
         self.fail_fast = fail_fast
+        self.parallel = parallel
 
     def samples(self, ctx: GateContext) -> dict[Modality, list[Sample]]:
         raise NotImplementedError
 
     def check(self, ctx: GateContext) -> Decision:
-        return run_classifiers(self.name, self.classifiers, self.samples(ctx), ctx, self.fail_fast)
+        return run_classifiers(self.name, self.classifiers, self.samples(ctx), ctx, self.fail_fast, self.parallel)

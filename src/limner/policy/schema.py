@@ -94,6 +94,11 @@ class GateSpec(StrictModel):
     classifiers: list[PluginSpec] = Field(default_factory=list)
     timeout_ms: int = Field(default=10_000, gt=0, description="A gate slower than this blocks with gate_error")
     fail_fast: bool = Field(default=True, description="Stop at the first classifier whose scores block")
+    parallel: bool = Field(
+        default=False,
+        description="Run the classifiers at the same time (wall time ~ the slowest, not the sum); all of them run, "
+        "so fail_fast saves nothing",
+    )
 
 
 class GatesSpec(StrictModel):

@@ -30,12 +30,16 @@ def test_world_outputs_are_generator_sized_pngs() -> None:
             assert im.format == "PNG" and min(im.size) >= 256
 
 
-def test_gate_latency_section_times_every_classifier_of_the_default_output_gate() -> None:
+def test_gate_latency_section_times_every_classifier_of_both_gates_in_both_modes() -> None:
     res = eval_gate_latency(None, 4)
-    assert set(res["per_classifier_wall_ms"]) == {"open_nsfw", "ocr_text", "reasoning_monitor"}
-    assert 0 < res["cpu_ms"]["p50"] <= res["cpu_ms"]["p95"]
-    assert res["wall_ms"]["p95"] >= res["cpu_ms"]["p50"] * 0.5
-    assert res["blocked_benign"] == []  # harmless world renders with their own prompts pass the gate
-    up = res["upload_path"]
-    assert up["classifiers"] == ["hash_bank", "photoreal_person", "open_nsfw"]
-    assert set(up["per_classifier_cpu_ms"]) == set(up["classifiers"])
+    assert res["output_parallel_configured"] and res["prompt_parallel_configured"]  # the default policy's choice
+    assert res["modalities"]["upload"] == ["hash_bank", "photoreal_person", "open_nsfw"]
+    for mode in ("parallel", "sequential"):
+        out, up = res[f"output_{mode}"], res[f"upload_{mode}"]
+        assert set(out["per_classifier_wall_ms"]) == {"open_nsfw", "ocr_text", "reasoning_monitor"}
+        assert 0 < out["cpu_ms"]["p50"] <= out["cpu_ms"]["p95"]
+        assert out["blocked"] == []  # harmless world renders with their own prompts pass the gate
+        assert set(res["modalities"]["upload"]) <= set(up["per_classifier_cpu_ms"])
+    # Sequential, the gate's wall time is the sum of its classifiers' (one thread does all the work).
+    seq = res["output_sequential"]
+    assert seq["wall_ms"]["p50"] >= 0.8 * seq["cpu_ms"]["p50"]

@@ -16,6 +16,7 @@ import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
+from concurrent.futures import Future
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -23,7 +24,8 @@ T = TypeVar("T")
 _MAX_ENTRIES = 64  # a few requests' worth of outputs and uploads, each read by up to three models
 _entries: OrderedDict[tuple[Hashable, ...], object] = OrderedDict()
 _lock = threading.Lock()
-_stats = {"hits": 0, "misses": 0}
+_in_flight: dict[tuple[Hashable, ...], Future[object]] = {}
+_stats = {"hits": 0, "misses": 0, "waits": 0}
 
 
 def digest(data: bytes) -> str:
@@ -31,21 +33,41 @@ def digest(data: bytes) -> str:
 
 
 def cached(namespace: str, params: Hashable, data: bytes, compute: Callable[[], T]) -> T:
-    """Return compute() for (namespace, params, data), reusing a stored result for identical bytes and params."""
+    """Return compute() for (namespace, params, data), reusing a stored result for identical bytes and params.
+
+    Single-flight: when a gate runs its classifiers in parallel, the monitor asks for the OCR or nsfw result that
+    another thread is computing at that moment; it waits for that computation instead of running the model twice.
+    """
     key = (namespace, params, digest(data))
     with _lock:
         if key in _entries:
             _entries.move_to_end(key)
             _stats["hits"] += 1
             return _entries[key]  # type: ignore[return-value]
-        _stats["misses"] += 1
-    # Computed outside the lock: two threads racing on the same new image both compute, and both get the same value.
-    value = compute()
+        pending = _in_flight.get(key)
+        owner = pending is None
+        if owner:
+            pending = _in_flight[key] = Future()
+            _stats["misses"] += 1
+        else:
+            _stats["waits"] += 1
+    assert pending is not None
+    if not owner:
+        return pending.result()  # type: ignore[no-any-return]  # re-raises the owner's exception, if any
+    try:
+        value = compute()
+    except BaseException as exc:
+        with _lock:
+            _in_flight.pop(key, None)
+        pending.set_exception(exc)
+        raise
     with _lock:
         _entries[key] = value
         _entries.move_to_end(key)
         while len(_entries) > _MAX_ENTRIES:
             _entries.popitem(last=False)
+        _in_flight.pop(key, None)
+    pending.set_result(value)
     return value
 
 
@@ -53,7 +75,7 @@ def clear() -> None:
     """Forget every stored result (benchmarks call this so that each timed image pays for its own models)."""
     with _lock:
         _entries.clear()
-        _stats["hits"] = _stats["misses"] = 0
+        _stats["hits"] = _stats["misses"] = _stats["waits"] = 0
 
 
 def stats() -> dict[str, int]:

@@ -11,6 +11,8 @@ emitted for every tier; the policy decides per tier whether they block.
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import ClassVar
 
@@ -63,6 +65,42 @@ _WHY = {
     "illicit": "actionable illicit instructions",
     "deception": "forged document or deceptive media",
 }
+
+
+class _PieceCache:
+    """(model configuration, text piece) -> (pooled embedding, head probabilities), least recently used first out.
+
+    One request reads the same text several times: the chat gate scores the last turn, the prompt gate the same
+    prompt (and its windows), the output gate's monitor the conversation again. The encoder pass is the whole cost,
+    and its result depends only on the text and the weights, so each piece is encoded once per process while it
+    stays among the last `size` pieces.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[object, str], tuple[np.ndarray, np.ndarray]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple[object, str]) -> tuple[np.ndarray, np.ndarray] | None:
+        with self._lock:
+            hit = self._entries.get(key)
+            if hit is not None:
+                self._entries.move_to_end(key)
+            return hit
+
+    def put(self, key: tuple[object, str], value: tuple[np.ndarray, np.ndarray]) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self.size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+PIECE_CACHE = _PieceCache()
 
 
 class EmbedHeadTextClassifier:
@@ -127,20 +165,36 @@ class EmbedHeadTextClassifier:
             for c in chunks(t) if windows else [t]:
                 pieces.append(c)
                 owner.append(i)
-        if self._tuned is None:
-            pooled = self.embedder.encode(pieces)
-            p = self._heads.scores(pooled)
-        else:
-            pooled, batches = self.embedder.encode_with_hidden(pieces, self._tuned.split_layer)
-            p_tuned = np.zeros((len(pieces), len(self._heads.labels)), dtype=np.float32)
-            for hidden, mask, idx in batches:
-                # the top was trained on the first MAX_TOKENS tokens; longer prompts are also scored per window
-                p_tuned[idx] = self._tuned.probabilities(hidden[:, :MAX_TOKENS], mask[:, :MAX_TOKENS])
-            p = self.tuned_mix * p_tuned + (1.0 - self.tuned_mix) * self._heads.scores(pooled)
+        # The embedder is part of the key (by identity): a test's stand-in encoder never shares entries with MiniLM.
+        config = (self.embedder, str(self.weights), str(self.tuned_path) if self._tuned else None, self.tuned_mix)
+        found = [PIECE_CACHE.get((config, piece)) for piece in pieces]
+        todo = sorted({piece for piece, hit in zip(pieces, found, strict=True) if hit is None})
+        if todo:
+            new_pooled, new_p = self._encode_and_score(todo)
+            computed = {piece: (new_pooled[i], new_p[i]) for i, piece in enumerate(todo)}
+            for piece, value in computed.items():
+                PIECE_CACHE.put((config, piece), value)
+            found = [hit if hit is not None else computed[piece] for piece, hit in zip(pieces, found, strict=True)]
+        n_labels = len(self._heads.labels)
+        pooled = np.stack([f[0] for f in found]) if found else np.zeros((0, 384), dtype=np.float32)
+        p = np.stack([f[1] for f in found]) if found else np.zeros((0, n_labels), dtype=np.float32)
         out = np.zeros((len(texts), p.shape[1]), dtype=np.float32)
         if pieces:
             np.maximum.at(out, np.asarray(owner), p)
         return pooled[whole], out
+
+    def _encode_and_score(self, pieces: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """One encoder pass over `pieces`: their pooled embeddings and head probabilities (blended when tuned)."""
+        assert self._heads is not None
+        if self._tuned is None:
+            pooled = self.embedder.encode(pieces)
+            return pooled, self._heads.scores(pooled)
+        pooled, batches = self.embedder.encode_with_hidden(pieces, self._tuned.split_layer)
+        p_tuned = np.zeros((len(pieces), len(self._heads.labels)), dtype=np.float32)
+        for hidden, mask, idx in batches:
+            # the top was trained on the first MAX_TOKENS tokens; longer prompts are also scored per window
+            p_tuned[idx] = self._tuned.probabilities(hidden[:, :MAX_TOKENS], mask[:, :MAX_TOKENS])
+        return pooled, self.tuned_mix * p_tuned + (1.0 - self.tuned_mix) * self._heads.scores(pooled)
 
     def score_batch(self, texts: list[str]) -> list[tuple[Score, ...]]:
         norm = [normalize(t) if self.use_normalizer else t.lower() for t in texts]

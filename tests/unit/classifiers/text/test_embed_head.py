@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from limner.classifiers.base import ClassifierUnavailable
+from limner.classifiers.base import ClassifierUnavailable, clear_result_caches
 from limner.classifiers.text.datagen_banks import ADULT_LABELS
 from limner.classifiers.text.embed_head import EmbedHeadTextClassifier
 from limner.classifiers.text.embedding import MiniLMEmbedder
@@ -93,3 +93,40 @@ def test_policy_idioms_are_read_by_their_meaning() -> None:
     assert neutralise_idioms("she is killing it on stage") == "she is doing great on stage"
     assert neutralise_idioms("a killer whale and a bath bomb") == "a orca and a bath fizzer"
     assert neutralise_idioms("i will kill him") == "i will kill him"
+
+
+class CountingEncoder:
+    """The real encoder, counting the texts it is asked to encode."""
+
+    def __init__(self, inner: MiniLMEmbedder) -> None:
+        self.inner, self.encoded = inner, []
+
+    def warm(self) -> None:
+        self.inner.warm()
+
+    @property
+    def base_model(self) -> object:
+        return self.inner.base_model
+
+    def encode(self, texts: list[str]) -> object:
+        self.encoded += texts
+        return self.inner.encode(texts)
+
+    def encode_with_hidden(self, texts: list[str], layer: int) -> object:
+        self.encoded += texts
+        return self.inner.encode_with_hidden(texts, layer)
+
+
+def test_one_request_encodes_each_text_once(embedder: MiniLMEmbedder) -> None:
+    """Chat gate, prompt gate and monitor read the same prompt: the encoder pass is shared, the scores identical."""
+    counting = CountingEncoder(embedder)
+    clf = EmbedHeadTextClassifier(embedder=counting)  # type: ignore[arg-type]
+    clear_result_caches()
+    text = "a watercolor fox in the snow"
+    first = clf.classify(Sample(text=text))
+    assert counting.encoded == [text]
+    assert clf.classify(Sample(text=text)) == first
+    assert counting.encoded == [text]  # second read: no encoder pass
+    clear_result_caches()
+    assert clf.classify(Sample(text=text)) == first
+    assert counting.encoded == [text, text]
