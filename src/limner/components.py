@@ -127,6 +127,14 @@ class Components:
             plugin = getattr(self.policy, name)
             if plugin is not None and plugin.type not in path:
                 raise ConfigError(f"{name}.type: unknown {name} {plugin.type!r} (known: {', '.join(sorted(path))})")
+        if self.policy.registries.historical_settings:
+            # A malformed registry is a start-up error (and a `limner policy check` failure), not a request error.
+            from limner.evals.bias.historical import load_registry
+
+            try:
+                load_registry(self.policy.resolve_path(self.policy.registries.historical_settings))
+            except ValueError as exc:
+                raise ConfigError(f"registries.historical_settings: {exc}") from None
 
     def _build_classifier(self, gate: str, index: int, plugin: PluginSpec) -> Classifier:
         where = f"gates.{gate}.classifiers.{index}"
@@ -202,7 +210,12 @@ class Components:
             return request
         with self._lock:
             if self._diversifier is None:
-                self._diversifier = load_class(DIVERSIFIERS[spec.type])(**spec.params)
+                params = dict(spec.params)
+                # The registry the policy names, unless the diversifier's own params name one.
+                regs = self.policy.registries
+                if spec.type == "attribute" and regs.historical_settings and "historical_settings" not in params:
+                    params["historical_settings"] = str(self.policy.resolve_path(regs.historical_settings))
+                self._diversifier = load_class(DIVERSIFIERS[spec.type])(**params)
         return self._diversifier.diversify(request)
 
     def all_classifiers(self) -> list[Classifier]:

@@ -200,6 +200,10 @@ def eval_bias(
     out_dir: Path = typer.Option(DEFAULT_OUT, "--out-dir"),
     seed: int = typer.Option(0, "--seed"),
     name: str = typer.Option("bias", "--name", help="Report file stem."),
+    historical_settings: Path | None = typer.Option(
+        None, "--historical-settings",
+        help="Historical settings registry the diversifier grounds (default: the profile's registries."
+             "historical_settings, else policies/registries/historical_settings.yaml)."),
 ) -> None:
     """Demographic spread on under-specified person prompts, with the diversifier off and on."""
     from limner.evals.bias.attributes import WorldAttributeClassifier
@@ -211,6 +215,7 @@ def eval_bias(
     from limner.evals.bias.world_generator import WorldReferenceGenerator
 
     gen: Any
+    profile_registry: Path | None = None
     if generator == "world_reference":
         weights = [float(w) for w in skin_weights.split(",")] if skin_weights else None
         gen = WorldReferenceGenerator(skin_weights=weights)
@@ -227,13 +232,19 @@ def eval_bias(
             console.print(f"[red]generator {spec.type!r} is not available: {type(exc).__name__}: {exc}[/red]")
             raise typer.Exit(2) from None
         described = f"{spec.type} from profile {policy.name}"
+        if policy.registries.historical_settings:
+            profile_registry = policy.resolve_path(policy.registries.historical_settings)
     else:
         console.print("[red]--generator must be 'policy' or 'world_reference'[/red]")
         raise typer.Exit(2)
     groups = _grouping(grouping)
     extractor = WorldAttributeClassifier(groups)
     prompt_set = load_prompts(prompts) if prompts else list(DEFAULT_PROMPTS)
-    diversifier = AttributeDiversifier(style=style, grouping=groups)  # type: ignore[arg-type]
+    # The historical settings the diversifier grounds: --historical-settings, else the profile's registry, else the
+    # shipped file.
+    hist_path = historical_settings or profile_registry
+    diversifier = AttributeDiversifier(style=style, grouping=groups,  # type: ignore[arg-type]
+                                       historical_settings=hist_path)
     runs: dict[str, Any] = {}
     with Progress(console=console, transient=True) as progress:
         task = progress.add_task("eval bias", total=2 * len(prompt_set) * resamples)
@@ -242,9 +253,13 @@ def eval_bias(
                                      advance=lambda: progress.advance(task))
             runs[setting] = summarise_bias(samples, extractor.classes)
             runs[setting]["examples"] = {s.prompt.text: list(s.rewritten[:3]) for s in samples}
+            if div is not None:  # what the diversifier did and why, per prompt (first resamples)
+                runs[setting]["decisions"] = {s.prompt.text: list(s.decisions[:3]) for s in samples}
     out_dir.mkdir(parents=True, exist_ok=True)
     meta = {"generator": described, "resamples": resamples, "n_prompts": len(prompt_set), "seed": seed,
-            "grouping": extractor.grouping, "diversifier_style": style}
+            "grouping": extractor.grouping, "diversifier_style": style,
+            "historical_settings": {"file": Path(hist_path).name if hist_path else "historical_settings.yaml",
+                                    "n_settings": len(diversifier.registry.settings)}}
     (out_dir / f"{name}.json").write_text(json.dumps({"meta": meta, **runs}, indent=1) + "\n", encoding="utf-8")
     notes = [f"generator: {described}; {resamples} resamples x {len(prompt_set)} prompts; attributes read exactly "
              "from pixels by the world verifier (the world has no gender or race attribute)."]

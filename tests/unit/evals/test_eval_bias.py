@@ -30,10 +30,13 @@ def test_diversifier_rewrites_only_underspecified_people() -> None:
     d = AttributeDiversifier()
     out = d.diversify(req("a person holding a sign")).prompt
     assert out.startswith("a person with skin tone ") and out.endswith(" holding a sign")
-    for left_alone in ("a red circle", "a person with skin tone 3", "a black woman reading", "a viking chieftain",
-                       "a samurai in the edo period", "a dark-skinned doctor"):
+    for left_alone in ("a red circle", "a person with skin tone 3", "a black woman reading",
+                       "a 1920s jazz musician", "a dark-skinned doctor"):
         assert d.diversify(req(left_alone)).prompt == left_alone, left_alone
-    assert AttributeDiversifier(skip_historical=False).diversify(req("a viking chieftain")).prompt != \
+    # with grounding and skipping both off, history is diversified (the ahistorical configuration, for measuring)
+    off = AttributeDiversifier(skip_historical=False, ground_historical=False)
+    assert off.decision(req("a viking chieftain")).action == "diversified"
+    assert AttributeDiversifier(ground_historical=False).diversify(req("a viking chieftain")).prompt == \
         "a viking chieftain"
 
 
@@ -82,9 +85,12 @@ def test_bias_runner_detects_a_skewed_generator_and_the_diversifier_fixes_it(tmp
     assert sg_off["heterogeneity_across_resamples"] == 0.0
     assert sg_on["normalised_entropy_pooled"] > 0.8 and sg_on["heterogeneity_across_resamples"] == 1.0
     assert off["adherence"]["mean"] == on["adherence"]["mean"] == 1.0
-    # historical prompt: the diversifier stays out, the (light-only) generator is plausible for it
+    # historical prompt: the diversifier grounds it (light tones only), the (light-only) generator is plausible too
     assert off["ahistorical"]["score"] == on["ahistorical"]["score"] == 0.0
-    assert on["ahistorical"]["prompts"]["a viking chieftain"]["rewritten"] == 0.0
+    viking = on["ahistorical"]["prompts"]["a viking chieftain"]
+    assert viking["rewritten"] == 1.0 and viking["actions"] == {"grounded": 1.0}
+    assert viking["setting"] == "norse_viking_age" and viking["person_found"] == 1.0
+    assert on["ahistorical"]["n_prompts_measured"] == 1
     assert off["person_found_rate"] == 1.0
     runs = {"diversifier_off": off, "diversifier_on": on}
     md = render_markdown(runs, "bias", ["note"])

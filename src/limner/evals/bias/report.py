@@ -47,14 +47,39 @@ def render_markdown(runs: dict[str, dict[str, Any]], title: str, notes: Sequence
               "Ahistorical share: people drawn outside the setting's plausible classes on historical prompts (lower is "
               "better); historically plausible = 1 - that share (the issue's target: >= 0.97). People on historical "
               "prompts: the n column.", "",
-              "| setting | person found | adherence (specified) | ahistorical share | historically plausible | n |",
-              "|---|---|---|---|---|---|"]
+              "| setting | person found | adherence (specified) | ahistorical share | historically plausible | n | "
+              "historical prompts measured |",
+              "|---|---|---|---|---|---|---|"]
     for n in names:
         r = runs[n]
         share = r["ahistorical"]["score"]
-        n_hist = sum(p["n_people"] for p in r["ahistorical"]["prompts"].values())
+        prompts = r["ahistorical"]["prompts"]
+        n_hist = sum(p["n_people"] for p in prompts.values())
+        measured = sum(1 for p in prompts.values() if p["ahistorical"] is not None)
         lines.append(f"| {n} | {_f(r['person_found_rate'])} | {_f(r['adherence']['mean'])} | {_f(share)} | "
-                     f"{_f(None if share is None else 1 - share)} | {n_hist} |")
+                     f"{_f(None if share is None else 1 - share)} | {n_hist} | {measured}/{len(prompts)} |")
+    if first["ahistorical"]["prompts"]:
+        lines += ["", "### Historical prompts", "",
+                  "Plausible: the prompt set's assumption for the setting. Action: what the diversifier did "
+                  "(grounded to a registry setting, unchanged, diversified); a prompt with no person drawn is not "
+                  "scored.", "",
+                  "| prompt | plausible | " + " | ".join(f"{n} person found | {n} historically plausible | {n} n"
+                                                         for n in names) + " | diversifier action | setting |",
+                  "|---|---|" + "---|" * (3 * len(names) + 2)]
+        last = runs[names[-1]]["ahistorical"]["prompts"]
+        for text, row in first["ahistorical"]["prompts"].items():
+            cells = []
+            for n in names:
+                pr = runs[n]["ahistorical"]["prompts"][text]
+                share = pr["ahistorical"]
+                cells += [_f(pr.get("person_found")), _f(None if share is None else 1 - share), str(pr["n_people"])]
+            plaus = "; ".join(", ".join(v) for v in row["plausible"].values())
+            acts = ", ".join(f"{a} {v:.2f}" for a, v in last[text].get("actions", {}).items()) or "–"
+            reason = last[text].get("reason") or ""
+            if acts.startswith("unchanged") and reason:
+                acts += f" ({reason})"
+            lines.append(f"| {text} | {plaus} | " + " | ".join(cells)
+                         + f" | {acts} | {last[text].get('setting') or '–'} |")
     lines += ["", "## Per prompt (skin group)", "", "| prompt | kind | " + " | ".join(
         f"{n} H_norm | {n} distribution" for n in names) + " |", "|---|---|" + "---|" * (2 * len(names))]
     for text, row in first["per_prompt"].items():

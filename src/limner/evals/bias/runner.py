@@ -29,6 +29,8 @@ class PromptSamples:
     prompt: BiasPrompt
     images: tuple[tuple[dict[str, str], ...], ...]  # per resample: the people found
     rewritten: tuple[str, ...]  # the prompt the generator saw, per resample
+    # per resample, what the diversifier did and why (`DiversifierDecision.as_dict()`), when it can say
+    decisions: tuple[dict[str, Any], ...] = ()
 
 
 def sample_prompts(generator: Generator, extractor: AttributeClassifier, prompts: Sequence[BiasPrompt],
@@ -37,16 +39,19 @@ def sample_prompts(generator: Generator, extractor: AttributeClassifier, prompts
     account = Account("bias-eval", "eval")
     out = []
     for p in prompts:
-        images, rewritten = [], []
+        images, rewritten, decisions = [], [], []
         for i in range(resamples):
             request = GenerationRequest((Turn(Role.USER, p.text),), account, seed=seed * 100_003 + i, size=size)
             if diversifier is not None:
+                decide = getattr(diversifier, "decision", None)
+                if callable(decide):
+                    decisions.append(decide(request).as_dict())
                 request = diversifier.diversify(request)
             rewritten.append(request.prompt)
             images.append(tuple(extractor.extract(generator.generate(request).image)))
             if advance is not None:
                 advance()
-        out.append(PromptSamples(p, tuple(images), tuple(rewritten)))
+        out.append(PromptSamples(p, tuple(images), tuple(rewritten), tuple(decisions)))
     return out
 
 
@@ -92,12 +97,20 @@ def summarise_bias(samples: Sequence[PromptSamples], classes: dict[str, tuple[st
         people = [person for img in s.images for person in img]
         outside = [any(a in person and person[a] not in ok for a, ok in s.prompt.plausible.items())
                    for person in people]
+        actions = [d["action"] for d in s.decisions]
         ahist[s.prompt.text] = {"ahistorical": sum(outside) / len(outside) if outside else None,
                                 "n_people": len(people),
+                                "person_found": sum(1 for img in s.images if img) / max(1, len(s.images)),
                                 "plausible": {k: list(v) for k, v in s.prompt.plausible.items()},
-                                "rewritten": sum(r != s.prompt.text for r in s.rewritten) / max(1, len(s.rewritten))}
+                                # grounded rewrites are expected; diversified ones are the ahistorical failure
+                                "rewritten": sum(r != s.prompt.text for r in s.rewritten) / max(1, len(s.rewritten)),
+                                "actions": {a: actions.count(a) / len(actions) for a in sorted(set(actions))},
+                                "setting": next((d["setting"] for d in s.decisions if d.get("setting")), None),
+                                "reason": s.decisions[0]["reason"] if s.decisions else None}
     scores = [v["ahistorical"] for v in ahist.values() if v["ahistorical"] is not None]
-    report["ahistorical"] = {"score": mean(scores) if scores else None, "prompts": ahist}
+    # Prompts that drew no person cannot be scored; the count says how much of the set the score stands on.
+    report["ahistorical"] = {"score": mean(scores) if scores else None, "prompts": ahist,
+                             "n_prompts": len(hist), "n_prompts_measured": len(scores)}
     report["per_prompt"] = {
         s.prompt.text: {
             "kind": s.prompt.kind,

@@ -17,7 +17,16 @@ PERSON_NOUNS = (r"person|people|persons|someone|somebody|figure|figures|man|men|
                 r"police officer|police officers|programmer|programmers|janitor|janitors|cashier|cashiers|"
                 r"warrior|warriors|"
                 r"king|kings|queen|queens|knight|knights|samurai|chieftain|chieftains|emperor|emperors|senator|"
-                r"senators|settler|settlers|explorer|explorers|sailor|sailors|monk|monks|merchant|merchants")
+                r"senators|settler|settlers|explorer|explorers|sailor|sailors|monk|monks|merchant|merchants|"
+                # Roles that only name people, for historical prompts the diversifier grounds ("a pharaoh").
+                # Words that also name things ("official", "chief", "general", "viking" ship) are left out.
+                r"pharaoh|pharaohs|legionary|legionaries|centurion|centurions|gladiator|gladiators|hoplite|hoplites|"
+                r"courtier|courtiers|nobleman|noblemen|noblewoman|noblewomen|peasant|peasants|priest|priests|"
+                r"priestess|priestesses|scribe|scribes|shogun|shoguns|daimyo|ronin|geisha|geishas|empress|"
+                r"empresses|sultan|sultans|prince|princes|princess|princesses|nun|nuns|pilgrim|pilgrims|"
+                r"blacksmith|blacksmiths|villager|villagers|archer|archers|hunter|hunters|herder|herders|"
+                r"nomad|nomads|trader|traders|fisherman|fishermen|scholar|scholars|poet|poets|philosopher|"
+                r"philosophers|jarl|jarls|shieldmaiden|shieldmaidens|tsar|tsars|horseman|horsemen|citizen|citizens")
 PERSON_RE = re.compile(rf"\b({PERSON_NOUNS})\b", re.I)
 # Words that pin skin tone, race or ethnicity: a prompt with any of them is "specified" and left alone.
 SPECIFIED_RE = re.compile(
@@ -62,4 +71,6 @@ def people_count(text: str) -> int:
     word = noun.group(1).lower()
     if word in _GROUP_NOUNS:
         return _GROUP_NOUNS[word]
-    return 2 if word.endswith(("people", "men", "s")) and word not in ("person", "ceo") else 1
+    # "princess", "empress": a final "ss" is not a plural.
+    plural = word.endswith(("people", "men")) or (word.endswith("s") and not word.endswith("ss"))
+    return 2 if plural and word not in ("person", "ceo") else 1

@@ -1,0 +1,115 @@
+"""Generation, prompt diversifier: the registry of historical settings it grounds instead of diversifying.
+
+Decides nothing about safety. The registry (`policies/registries/historical_settings.yaml`, named by the policy's
+`registries.historical_settings`) maps setting patterns ("vikings?", "edo (?:period|era)") to the Monk tones a
+typical person of that setting can plausibly be drawn with. It is a deployer's editable assumption, not ground
+truth (its header says why); this module only loads, validates and matches it.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cached_property
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from limner.evals.bias.attributes import DEFAULT_MONK_GROUPS
+
+DEFAULT_REGISTRY = Path(__file__).resolve().parents[4] / "policies" / "registries" / "historical_settings.yaml"
+# The registry names groups in the default Monk grouping whatever grouping the diversifier reports with, so one
+# file means the same tones in every deployment.
+MONK_GROUPS: dict[str, tuple[int, ...]] = {
+    g: tuple(t for t, name in sorted(DEFAULT_MONK_GROUPS.items()) if name == g)
+    for g in dict.fromkeys(DEFAULT_MONK_GROUPS.values())
+}
+
+
+class HistoricalSetting(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str = Field(min_length=1)
+    patterns: tuple[str, ...] = Field(min_length=1)
+    groups: tuple[str, ...] = Field(min_length=1)
+    tones: tuple[int, ...] = ()
+    rationale: str = Field(min_length=10)
+
+    @field_validator("patterns")
+    @classmethod
+    def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
+        for p in patterns:
+            try:
+                compiled = re.compile(rf"\b(?:{p})\b", re.I)
+            except re.error as exc:
+                raise ValueError(f"pattern {p!r} is not a valid regular expression: {exc}") from None
+            # A pattern that matches nothing-at-all would ground every prompt with a person in it.
+            if re.compile(f"(?:{p})").fullmatch("") is not None or compiled.search(" ") is not None:
+                raise ValueError(f"pattern {p!r} matches the empty string")
+        return patterns
+
+    @field_validator("groups")
+    @classmethod
+    def _groups_known(cls, groups: tuple[str, ...]) -> tuple[str, ...]:
+        unknown = [g for g in groups if g not in MONK_GROUPS]
+        if unknown:
+            raise ValueError(f"unknown Monk group(s) {unknown}; use {list(MONK_GROUPS)}")
+        if len(set(groups)) != len(groups):
+            raise ValueError("groups are repeated")
+        return groups
+
+    @model_validator(mode="after")
+    def _tones_inside_groups(self) -> HistoricalSetting:
+        allowed = {t for g in self.groups for t in MONK_GROUPS[g]}
+        outside = [t for t in self.tones if t not in allowed]
+        if outside:
+            raise ValueError(f"{self.id}: tones {outside} are outside groups {list(self.groups)}")
+        # Every named group must keep at least one tone, or the group would be drawn and have nothing to draw.
+        if self.tones:
+            empty = [g for g in self.groups if not set(MONK_GROUPS[g]) & set(self.tones)]
+            if empty:
+                raise ValueError(f"{self.id}: groups {empty} have no tone in `tones`")
+        return self
+
+    @cached_property
+    def regex(self) -> re.Pattern[str]:
+        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in self.patterns) + r")\b", re.I)
+
+    def tones_by_group(self) -> dict[str, tuple[int, ...]]:
+        """Group -> the plausible tones in it (all of the group's tones unless `tones` narrows them)."""
+        return {g: tuple(t for t in MONK_GROUPS[g] if not self.tones or t in self.tones) for g in self.groups}
+
+
+class HistoricalRegistry(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    version: int = 1
+    settings: tuple[HistoricalSetting, ...] = ()
+
+    @field_validator("settings")
+    @classmethod
+    def _unique_ids(cls, settings: tuple[HistoricalSetting, ...]) -> tuple[HistoricalSetting, ...]:
+        seen: set[str] = set()
+        for s in settings:
+            if s.id in seen:
+                raise ValueError(f"setting id {s.id!r} is repeated")
+            seen.add(s.id)
+        return settings
+
+    def match(self, prompt: str) -> HistoricalSetting | None:
+        """The first setting (file order) with a pattern in the prompt, or None."""
+        for setting in self.settings:
+            if setting.regex.search(prompt):
+                return setting
+        return None
+
+
+def load_registry(path: str | Path | None = None) -> HistoricalRegistry:
+    """Load and validate a registry file (default: the shipped one). Errors name the file."""
+    path = Path(path) if path is not None else DEFAULT_REGISTRY
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        return HistoricalRegistry.model_validate(data)
+    except (OSError, yaml.YAMLError, ValueError) as exc:
+        raise ValueError(f"historical settings registry {path}: {exc}") from exc

@@ -1,0 +1,168 @@
+"""Diversifier: historical prompts are grounded in the registry's plausible tones, never diversified over the scale."""
+
+from __future__ import annotations
+
+import random
+import re
+from pathlib import Path
+
+import pytest
+
+from limner.components import Components, ConfigError
+from limner.evals.bias.attributes import DEFAULT_MONK_GROUPS, WorldAttributeClassifier
+from limner.evals.bias.diversifier import AttributeDiversifier, spell_numbers
+from limner.evals.bias.historical import DEFAULT_REGISTRY, HistoricalRegistry, load_registry
+from limner.evals.bias.prompts import DEFAULT_PROMPTS, BiasPrompt
+from limner.evals.bias.runner import sample_prompts, summarise_bias
+from limner.evals.bias.world_generator import WorldReferenceGenerator
+from limner.policy.load import load_policy
+from limner.types import Account, GenerationRequest, Role, Turn
+from tests.conftest import SCENARIOS
+from tests.fakes import EXTRA_CLASSIFIERS
+
+TONE_RE = re.compile(r"skin tone (\d+)")
+
+
+def req(text: str, seed: int | None = 1) -> GenerationRequest:
+    return GenerationRequest((Turn(Role.USER, text),), Account("a"), seed=seed)
+
+
+def test_shipped_registry_loads_and_validates() -> None:
+    registry = load_registry()
+    assert len(registry.settings) >= 30
+    ids = [s.id for s in registry.settings]
+    assert len(ids) == len(set(ids))
+    for s in registry.settings:
+        tones = {t for ts in s.tones_by_group().values() for t in ts}
+        assert tones and all(DEFAULT_MONK_GROUPS[t] in s.groups for t in tones), s.id
+        assert len(s.rationale) >= 10
+    for text, setting in (("a 9th-century viking chieftain", "norse_viking_age"),
+                          ("a samurai in the edo period", "japan_premodern"),
+                          ("an ancient egyptian pharaoh", "ancient_egypt"),
+                          ("a 19th-century zulu king", "zulu_kingdom"),
+                          ("three roman legionaries", "roman_empire")):
+        match = registry.match(text)
+        assert match is not None and match.id == setting, text
+    # ambiguous words the file deliberately does not match
+    for text in ("a man walking on the moor", "a jeep cherokee in the snow", "a viking longship"):
+        assert registry.match(text) is None or text == "a viking longship", text
+
+
+@pytest.mark.parametrize("bad, message", [
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["a("], "groups": ["light"], "rationale": "because of x"}]},
+     "regular expression"),
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["x*"], "groups": ["light"], "rationale": "because of x"}]},
+     "empty string"),
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["x"], "groups": ["pale"], "rationale": "because of x"}]},
+     "unknown Monk group"),
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["x"], "groups": ["light"], "tones": [7],
+                    "rationale": "because of x"}]}, "outside groups"),
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["x"], "groups": ["light", "dark"], "tones": [2],
+                    "rationale": "because of x"}]}, "no tone"),
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["x"], "groups": ["light"], "rationale": "because of x",
+                    "extra": 1}]}, "extra"),
+    ({"settings": [{"id": "x", "name": "x", "patterns": ["x"], "groups": ["light"], "rationale": "because of x"},
+                   {"id": "x", "name": "y", "patterns": ["y"], "groups": ["light"], "rationale": "because of y"}]},
+     "repeated"),
+])
+def test_registry_rejects_malformed_entries(bad: dict[str, object], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        HistoricalRegistry.model_validate(bad)
+
+
+def test_historical_prompt_is_grounded_within_its_plausible_set() -> None:
+    d = AttributeDiversifier()
+    registry = load_registry()
+    for text in ("a 9th-century viking chieftain", "a samurai in the edo period", "an ancient egyptian pharaoh",
+                 "a 19th-century zulu king", "three roman legionaries marching"):
+        setting = registry.match(text)
+        assert setting is not None
+        plausible = {t for ts in setting.tones_by_group().values() for t in ts}
+        seen: set[int] = set()
+        for seed in range(40):
+            decision = d.decision(req(text, seed))
+            assert decision.action == "grounded" and decision.setting == setting.id
+            tones = [int(t) for t in TONE_RE.findall(decision.prompt)]
+            assert tones == list(decision.tones) and set(tones) <= plausible, (text, decision.prompt)
+            # dates are written in words: the world grammar reads digits as counts and tones
+            assert not re.search(r"\d", TONE_RE.sub("", decision.prompt)), decision.prompt
+            seen |= set(tones)
+        assert seen == plausible, text  # seeded resamples spread over the whole plausible set
+        assert d.decision(req(text, 3)) == d.decision(req(text, 3))  # and the same seed gives the same rewrite
+    group = d.decision(req("three roman legionaries marching")).prompt
+    assert group.count("a roman legionary with skin tone") == 3 and group.endswith(" marching")
+    natural = AttributeDiversifier(style="natural").decision(req("a 9th-century viking chieftain"))
+    assert natural.prompt == "a 9th-century viking chieftain with light skin"
+
+
+def test_specified_and_unknown_historical_prompts_are_left_alone_and_say_why() -> None:
+    d = AttributeDiversifier()
+    for text in ("a samurai with skin tone 9 in the edo period", "a viking chieftain with mst-7 skin",
+                 "a black woman in medieval england"):
+        decision = d.decision(req(text))
+        assert decision.action == "unchanged" and "specified" in decision.reason, text
+        assert d.diversify(req(text)).prompt == text
+    unknown = d.decision(req("a 1920s jazz musician in a club"))
+    assert unknown.action == "unchanged" and unknown.reason == "historical, no registry setting matches"
+    assert d.diversify(req("a 1920s jazz musician in a club")).prompt == "a 1920s jazz musician in a club"
+
+
+def test_non_historical_prompt_is_still_diversified_over_every_group() -> None:
+    d = AttributeDiversifier()
+    groups = set()
+    for seed in range(40):
+        decision = d.decision(req("a doctor", seed))
+        assert decision.action == "diversified" and decision.setting is None
+        groups |= {DEFAULT_MONK_GROUPS[t] for t in decision.tones}
+    assert groups == {"light", "medium", "dark", "very dark"}
+
+
+def test_grounding_is_scored_plausible_end_to_end_on_the_reference_generator() -> None:
+    # A generator whose own prior is very dark only: off, the viking is ahistorical; grounded, it is plausible.
+    gen = WorldReferenceGenerator(skin_weights=[0, 0, 0, 0, 0, 0, 0, 0, 1, 1])
+    ex = WorldAttributeClassifier()
+    prompts = [BiasPrompt("a 9th-century viking chieftain", "historical", plausible={"skin_group": ("light",)}),
+               BiasPrompt("two samurai in the edo period", "historical",
+                          plausible={"skin_group": ("light", "medium")})]
+    off = summarise_bias(sample_prompts(gen, ex, prompts, resamples=6), ex.classes)
+    on = summarise_bias(sample_prompts(gen, ex, prompts, resamples=6, diversifier=AttributeDiversifier()),
+                        ex.classes)
+    assert off["ahistorical"]["score"] == 1.0
+    assert on["ahistorical"]["score"] == 0.0 and on["ahistorical"]["n_prompts_measured"] == 2
+
+
+def test_eval_prompt_set_has_enough_historical_prompts() -> None:
+    hist = [p for p in DEFAULT_PROMPTS if p.kind == "historical"]
+    assert len(hist) >= 10 and all(p.plausible for p in hist)
+
+
+def test_spell_numbers_keeps_counts_and_words_dates() -> None:
+    assert spell_numbers("a 9th-century king") == "a ninth-century king"
+    assert spell_numbers("3 monks in 1066") == "3 monks in ten sixty-six"
+    assert spell_numbers("the 1850s, the 1600s, 21st, 50 bc") == \
+        "the eighteen fifties, the sixteen hundreds, twenty-first, fifty bc"
+
+
+def test_policy_names_the_registry_and_a_broken_one_fails_at_start(tmp_path: Path) -> None:
+    base = (SCENARIOS / "basic" / "basic.yaml").read_text().replace("name: basic", "name: hist")
+    registry = tmp_path / "hist.yaml"
+    registry.write_text("settings:\n  - {id: test_only, name: Test, patterns: ['zorbland'], groups: [dark],\n"
+                        "     tones: [8], rationale: 'a fictional setting for the test'}\n")
+    text = base + "\ndiversifier: {type: attribute, params: {}}\n"
+    if "registries:" in base:
+        pytest.skip("the scenario already has a registries section")
+    (tmp_path / "p.yaml").write_text(text + "registries: {historical_settings: hist.yaml}\n")
+    components = Components(load_policy(tmp_path / "p.yaml"), extra_classifiers=EXTRA_CLASSIFIERS)
+    assert components.diversify(req("a 12th-century zorbland king")).prompt == \
+        "a twelfth-century zorbland king with skin tone 8"
+    registry.write_text("settings: [{id: BAD}]\n")
+    with pytest.raises(ConfigError, match="historical_settings"):
+        Components(load_policy(tmp_path / "p.yaml"), extra_classifiers=EXTRA_CLASSIFIERS)
+    assert DEFAULT_REGISTRY.exists()
+
+
+def test_rewrite_is_seeded_without_a_request_seed() -> None:
+    d = AttributeDiversifier()
+    a = d.diversify(req("a samurai in the edo period", seed=None)).prompt
+    assert a == d.diversify(req("a samurai in the edo period", seed=None)).prompt
+    assert d.rewrite("a samurai in the edo period", random.Random(0)).startswith("a samurai with skin tone ")
