@@ -5,7 +5,10 @@ the C2PA manifest and the watermark are both gone. Keys per output: the watermar
 (robust to re-encoding and resizing, but a shift of 2 px of 256 already costs ~25 bits, so it misses crops), ORB
 keypoint descriptors (a second key for crops and rotations, fitted with a RANSAC similarity transform) and a 48 px
 colour thumbnail that confirms every PDQ or ORB candidate on the whole picture: generated outputs share backgrounds,
-palettes and identical shapes, so hashes and keypoints alone matched different outputs. PDQ is a brute-force Hamming
+palettes and identical shapes, so hashes and keypoints alone matched different outputs. Even then, an output the
+deployment never made can be the same scene drawn again (the embedded generator's world is small), so `search_rgb`
+takes a `confirm` callback for keypoint matches: the provenance service passes the watermark's informed test for the
+candidate row's payload at the fit's alignment, which an unmarked look-alike fails. PDQ is a brute-force Hamming
 scan of an in-memory copy, fine to ~10^6 rows; ORB matching is brute force too and only tried when PDQ finds nothing
 (~0.1 s per query per 1,000 rows; an LSH index is the next step beyond ~10^4 rows).
 """
@@ -16,6 +19,7 @@ import hashlib
 import io
 import math
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -39,6 +43,13 @@ MAX_CONFIRM = 50  # PDQ candidates confirmed on the thumbnail per query, closest
 ORB_NEIGHBOURS = 8  # nearest registered descriptors each query keypoint votes for
 ORB_MAX_HAMMING = 40  # of 256 bits: a descriptor farther than this is not the same corner
 ORB_MAX_ROWS = 30  # outputs with the most votes that get a geometric fit
+# A keypoint match to a *textured* output (no colour covers TEXTURED_MAX_DOMINANT of its thumbnail) with this many
+# inliers needs no `confirm`: look-alikes come from the generator's flat world (its outputs' dominant colour covers
+# 47-99% of the thumbnail, 1,000 outputs; photo-like textures 2-21%), and a textured picture is not redrawn by chance,
+# while texture is where the watermark is weakest (crops of photo-like outputs fitted 42-80 inliers; informed z < 5
+# for ~20% of them).
+STRONG_ORB_INLIERS = 40
+TEXTURED_MAX_DOMINANT = 0.3
 THUMB_PX = 48  # colour thumbnail stored with the ORB keys, to confirm a keypoint fit on the whole picture
 MIN_QUERY_INSIDE = 0.7  # of the query's area that an ORB fit must place inside the registered image
 MIN_OUTPUT_COVERED = 0.5  # of the registered image's area the query must cover (a 10% crop leaves 81%)
@@ -46,6 +57,8 @@ MAX_MISMATCH = 0.2  # of the covered thumbnail pixels (and of its content) whose
 MIN_CONTENT_PX = 6  # thumbnail pixels away from the background colour needed to judge content separately
 MISMATCH_LEVEL = 40.0  # per-channel difference (0-255) that counts a thumbnail pixel as disagreeing
 Array = NDArray[np.float64]
+# (query pixels, 2x3 map from them into the registered frame, that frame's (w, h), the row's payload) -> same output?
+Confirm = Callable[[NDArray[np.uint8], Array, tuple[int, int], WatermarkPayload], bool]
 _POPCOUNT = np.array([bin(i).count("1") for i in range(256)], dtype=np.uint16)
 
 
@@ -174,23 +187,36 @@ class OutputRegistry:
         engine: SQLAlchemy engine; the table comes from the Alembic migrations (or `create_schema` in tests).
         max_distance: PDQ Hamming distance (bits) accepted as the same image.
         min_orb_inliers: keypoint matches consistent with one similarity transform needed for an ORB match.
+        strong_orb_inliers: from this many, an ORB match to a textured output is accepted without asking `confirm`.
         orb_features: keypoints stored per output.
     """
 
     def __init__(
-        self, engine: Engine, max_distance: int = 31, min_orb_inliers: int = 12, orb_features: int = 100
+        self,
+        engine: Engine,
+        max_distance: int = 31,
+        min_orb_inliers: int = 12,
+        orb_features: int = 100,
+        strong_orb_inliers: int = STRONG_ORB_INLIERS,
     ) -> None:
         self._engine = engine
         self._max_distance = max_distance
         self._min_orb_inliers = min_orb_inliers
+        self._strong_orb_inliers = strong_orb_inliers
         self._orb_features = orb_features
         self._ids = np.zeros(0, dtype=np.int64)
         self._whole = np.zeros((0, HASH_BYTES), dtype=np.uint8)
         self._orb_desc = np.zeros((0, ORB_BYTES), dtype=np.uint8)
         self._orb_points = np.zeros((0, 2), dtype=np.float32)
         self._orb_row = np.zeros(0, dtype=np.int64)  # index into _ids for every stored descriptor
+        self._payloads = np.zeros(0, dtype=np.int64)  # watermark payload (48-bit int) per row
         self._thumbs: list[tuple[int, int, NDArray[np.uint8]] | None] = []  # per row, None for old rows
+        self._textured: list[bool] = []  # per row: no dominant (background) colour in the thumbnail
         self._loaded_up_to = 0
+
+    @property
+    def min_orb_inliers(self) -> int:
+        return self._min_orb_inliers
 
     def create_schema(self) -> None:
         """Create the table directly (tests, throwaway databases); deployments run the migrations."""
@@ -238,7 +264,14 @@ class OutputRegistry:
         """Near-duplicates of `image`, best first: PDQ, then ORB keypoints if PDQ finds nothing."""
         return self.search_rgb(decode_rgb(image), limit)
 
-    def search_rgb(self, rgb: NDArray[np.uint8], limit: int = 5, use_orb: bool = True) -> tuple[RegistryMatch, ...]:
+    def search_rgb(
+        self, rgb: NDArray[np.uint8], limit: int = 5, use_orb: bool = True, confirm: Confirm | None = None
+    ) -> tuple[RegistryMatch, ...]:
+        """Near-duplicates of decoded pixels. `confirm(rgb, to_frame, frame, payload)` is asked about every ORB
+        candidate that passed the keypoint fit and the thumbnail check, unless the output is textured and the fit has
+        at least `strong_orb_inliers` inliers (`to_frame` maps `rgb` into the registered image's frame (w, h)). The
+        provenance service passes the watermark's informed test for that row's payload, because look-alike outputs
+        the deployment never made pass the picture checks (see docs/provenance.md)."""
         self._refresh()
         if len(self._ids) == 0:
             return ()
@@ -250,15 +283,23 @@ class OutputRegistry:
         for i in np.argsort(whole, kind="stable")[:MAX_CONFIRM]:
             if whole[i] > self._max_distance or len(found) >= limit:
                 break
-            w, h = self._frame(int(i), (qw, qh))
+            w, h = self.frame_of(int(i), (qw, qh))
             to_frame = np.array([[w / qw, 0.0, 0.0], [0.0, h / qh, 0.0]])
             if self._same_picture(rgb, to_frame, int(i)):
                 found.append((int(i), int(whole[i]), "pdq"))
         if not found and use_orb:
-            inliers = self.orb_inliers(rgb)
-            for i, n in sorted(inliers.items(), key=lambda kv: -kv[1])[:limit]:
-                if n >= self._min_orb_inliers:
-                    found.append((i, n, "orb"))
+            fits = self.orb_fits(rgb)
+            for i, (n, matrix) in sorted(fits.items(), key=lambda kv: -kv[1][0]):
+                if n < self._min_orb_inliers or len(found) >= limit:
+                    break
+                strong = n >= self._strong_orb_inliers and self._textured[i]
+                if (
+                    confirm is not None
+                    and not strong
+                    and not confirm(rgb, matrix, self.frame_of(i, (qw, qh)), self.payload_of(i))
+                ):
+                    continue
+                found.append((i, n, "orb"))
         if not found:
             return ()
         ids = [int(self._ids[i]) for i, _, _ in found]
@@ -274,6 +315,11 @@ class OutputRegistry:
 
     def orb_inliers(self, rgb: NDArray[np.uint8]) -> dict[int, int]:
         """RANSAC inlier count per registered output that shares enough distinctive keypoints with `rgb`."""
+        return {row: n for row, (n, _) in self.orb_fits(rgb).items()}
+
+    def orb_fits(self, rgb: NDArray[np.uint8]) -> dict[int, tuple[int, Array]]:
+        """Per registered output (row index) whose keypoint fit passed: RANSAC inliers and the 2x3 similarity
+        transform from `rgb`'s pixels to the registered image's."""
         self._refresh()
         points, desc = _orb(rgb, max(150, self._orb_features))
         if len(desc) < 2 or len(self._orb_desc) < 2:
@@ -294,16 +340,17 @@ class OutputRegistry:
                     by_row.setdefault(row, []).append((m.queryIdx, m.trainIdx))
         ranked = sorted(by_row.items(), key=lambda kv: -len(kv[1]))[:ORB_MAX_ROWS]
         by_row = dict(ranked)
-        out: dict[int, int] = {}
+        out: dict[int, tuple[int, Array]] = {}
         for row, matches in by_row.items():
             if len(matches) < max(4, self._min_orb_inliers // 2):
                 continue
             src = points[[q for q, _ in matches]]
             dst = self._orb_points[[t for _, t in matches]]
             # A similarity transform (rotation, scale, shift) is what crops, resizes and rotations do.
-            matrix, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
-            if matrix is None or mask is None:
+            fitted, mask = cv2.estimateAffinePartial2D(src, dst, method=cv2.RANSAC, ransacReprojThreshold=3.0)
+            if fitted is None or mask is None:
                 continue
+            matrix = np.asarray(fitted, np.float64)
             scale = math.hypot(matrix[0, 0], matrix[1, 0])
             angle = math.degrees(math.atan2(matrix[1, 0], matrix[0, 0]))
             # Only the edits this key is for (crops, resizes, small rotations) count; repetitive patterns otherwise
@@ -313,10 +360,15 @@ class OutputRegistry:
             inlier_train = {t for (_, t), keep in zip(matches, mask.ravel(), strict=True) if keep}
             if len(inlier_train) >= self._min_orb_inliers and not self._same_picture(rgb, matrix, row):
                 continue
-            out[row] = len(inlier_train)
+            out[row] = (len(inlier_train), matrix)
         return out
 
-    def _frame(self, row: int, default: tuple[int, int]) -> tuple[int, int]:
+    def payload_of(self, row: int) -> WatermarkPayload:
+        """The watermark payload of the output at row index `row` (as returned by `orb_fits`)."""
+        return WatermarkPayload.from_int(int(self._payloads[row]))
+
+    def frame_of(self, row: int, default: tuple[int, int]) -> tuple[int, int]:
+        """(w, h) of the output at row index `row`; `default` for rows written before thumbnails."""
         thumb = self._thumbs[row]
         return (thumb[0], thumb[1]) if thumb is not None else default
 
@@ -347,7 +399,13 @@ class OutputRegistry:
 
     def _refresh(self) -> None:
         # Incremental: only rows added since the last call (by this or another process) are read.
-        stmt = select(OutputRecord.id, OutputRecord.pdq, OutputRecord.orb_features).where(
+        stmt = select(
+            OutputRecord.id,
+            OutputRecord.pdq,
+            OutputRecord.orb_features,
+            OutputRecord.deployment_id,
+            OutputRecord.generation_id,
+        ).where(
             OutputRecord.id > self._loaded_up_to
         )
         with Session(self._engine) as session:
@@ -360,13 +418,17 @@ class OutputRegistry:
         whole = np.frombuffer(b"".join(bytes.fromhex(r.pdq) for r in rows), dtype=np.uint8).reshape(-1, HASH_BYTES)
         unpacked = [_unpack_orb(r.orb_features) for r in rows]
         self._ids = np.concatenate([self._ids, np.array([r.id for r in rows], dtype=np.int64)])
+        payloads = [WatermarkPayload(r.deployment_id, r.generation_id).to_int() for r in rows]
+        self._payloads = np.concatenate([self._payloads, np.array(payloads, dtype=np.int64)])
         self._whole = np.concatenate([self._whole, whole])
         self._orb_points = np.concatenate([self._orb_points, *(p for p, _ in unpacked)])
         self._orb_desc = np.concatenate([self._orb_desc, *(d for _, d in unpacked)])
         self._orb_row = np.concatenate(
             [self._orb_row, *(np.full(len(d), base + k, dtype=np.int64) for k, (_, d) in enumerate(unpacked))]
         )
-        self._thumbs.extend(_unpack_thumb(r.orb_features) for r in rows)
+        thumbs = [_unpack_thumb(r.orb_features) for r in rows]
+        self._thumbs.extend(thumbs)
+        self._textured.extend(t is not None and _dominant(t[2]).mean() < TEXTURED_MAX_DOMINANT for t in thumbs)
         self._loaded_up_to = int(rows[-1].id)
 
 
@@ -385,6 +447,14 @@ def _mismatch(pixels: Array, stored: NDArray[np.uint8], covered: NDArray[np.bool
     if content.sum() < MIN_CONTENT_PX:
         return area  # (nearly) blank output: the whole covered area is all there is to compare
     return max(area, float(differs[content].mean()))
+
+
+def _dominant(stored: NDArray[np.uint8]) -> NDArray[np.bool_]:
+    """Thumbnail pixels (flattened) in the most common colour bin (32 levels per channel): the background."""
+    quantised = (stored // 32).reshape(-1, 3).astype(np.int64)
+    codes = quantised[:, 0] * 64 + quantised[:, 1] * 8 + quantised[:, 2]
+    values, counts = np.unique(codes, return_counts=True)
+    return np.asarray(codes == values[np.argmax(counts)], dtype=np.bool_)
 
 
 def _match(record: OutputRecord, distance: int | None, key: str) -> RegistryMatch:

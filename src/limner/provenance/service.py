@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from sqlalchemy.engine import Engine
 
 from limner.provenance.base import (
@@ -28,6 +30,10 @@ from limner.provenance.c2pa import C2paMarker
 from limner.provenance.registry import OutputRegistry, RegistryMatch, decode_rgb
 from limner.provenance.watermark import SpreadSpectrumWatermark
 from limner.types import GeneratedImage, GenerationRequest, Image
+
+# Informed-watermark z a keypoint (ORB) registry match needs: a t-statistic that is ~N(0, 1) on unmarked images
+# (see SpreadSpectrumWatermark.informed_z and docs/provenance.md for the measured distributions).
+MIN_INFORMED_Z = 5.0
 
 
 @dataclass(frozen=True)
@@ -114,6 +120,7 @@ class ProvenanceService:
         dev_cert_dir: str | Path | None = None,
         claim_generator_version: str = "0.1.0",
         watermark_psnr_db: float = 39.0,
+        min_informed_z: float = MIN_INFORMED_Z,
         *,
         c2pa: C2paMarker | None = None,
         watermark: SpreadSpectrumWatermark | None = None,
@@ -128,6 +135,7 @@ class ProvenanceService:
         WatermarkPayload(deployment_id, 0)  # validates the id range at start-up, not on the first request
         self._deployment_id = deployment_id
         self._claim_generator_version = claim_generator_version
+        self._min_informed_z = min_informed_z
 
     def stamp(self, generated: GeneratedImage, request: GenerationRequest, request_id: str) -> Image:
         """Pipeline entry point: the delivered image, marked, registered under `request_id` and signed."""
@@ -180,6 +188,14 @@ class ProvenanceService:
         timings["sign"] = (time.perf_counter() - t2) * 1000
         return StampResult(image=signed, payload=manifest.payload, record_id=record_id, timings_ms=timings)
 
+    def confirm_registry_match(
+        self, rgb: NDArray[np.uint8], to_frame: NDArray[np.float64], frame: tuple[int, int], payload: WatermarkPayload
+    ) -> bool:
+        """Is a keypoint match to a registered output also carrying that output's own watermark payload? The
+        registry's fit gives the alignment, so this non-blind test reads the mark where the blind decoder cannot
+        (crops, rotations), and an unmarked look-alike, which the picture checks cannot tell apart, fails it."""
+        return self.watermark.informed_z(rgb, payload, to_frame, frame) >= self._min_informed_z
+
     def verify(self, image: bytes) -> VerifyReport:
         c2pa_report = self.c2pa.detect(image)
         wm_report = self.watermark.detect(image)
@@ -193,7 +209,8 @@ class ProvenanceService:
                 rgb = None
             if rgb is not None:
                 seen = {m.record_id for m in matches}
-                matches.extend(m for m in self.registry.search_rgb(rgb) if m.record_id not in seen)
+                hits = self.registry.search_rgb(rgb, confirm=self.confirm_registry_match)
+                matches.extend(m for m in hits if m.record_id not in seen)
         return VerifyReport(
             c2pa=c2pa_report, watermark=wm_report, registry=tuple(matches), registry_checked=self.registry is not None
         )

@@ -43,6 +43,9 @@ from limner.provenance.ecc import CRC_BITS, add_crc, bits_to_int, check_crc, cod
 Array = NDArray[np.float64]
 _LUMA = np.array([0.299, 0.587, 0.114])
 PAYLOAD_BITS = DEPLOYMENT_ID_BITS + GENERATION_ID_BITS
+# Rate-1/3 code, zero start state: the first 3 * DEPLOYMENT_ID_BITS code bits depend on the deployment id alone.
+_PAYLOAD_SPECIFIC_FROM = 3 * DEPLOYMENT_ID_BITS
+CONFIRM_SEARCH_PX = 2  # +- px the informed test searches around the registry's fitted alignment
 
 
 @dataclass(frozen=True)
@@ -282,6 +285,48 @@ class SpreadSpectrumWatermark:
             detail=f"sync_z={reading.sync_z:.1f} geometry={reading.hypothesis}",
         )
 
+    def informed_z(
+        self,
+        rgb: NDArray[np.uint8],
+        payload: WatermarkPayload,
+        to_frame: Array,
+        frame: tuple[int, int],
+        search_px: int = CONFIRM_SEARCH_PX,
+    ) -> float:
+        """Non-blind test for one known payload: how strongly `rgb` carries `payload`'s pattern, as a z-score.
+
+        `to_frame` (2x3) maps `rgb`'s pixels into the frame (w, h) of the image that was marked, where the tile's
+        origin is (0, 0): the registry's fitted geometry (a scale for PDQ matches, the ORB similarity transform), so
+        no blind geometry search is needed. The pilot chips pick the shift within +-`search_px` (the fit is off by a
+        pixel or two); then, at that shift, each payload-specific code bit's despread value is multiplied by the bit
+        it should carry and the mean of those products is t-tested against 0. Pilot chips and the code bits that only
+        depend on the deployment id are left out, so the statistic separates this payload from every other payload
+        of the same deployment (their codewords agree on about half of the remaining bits, by chance), and an
+        unmarked image gives ~N(0, 1) at any alignment.
+        """
+        lay = self._layout
+        luma = rgb.astype(np.float64) @ _LUMA if rgb.ndim == 3 else rgb.astype(np.float64)
+        w, h = frame
+        both = np.dstack([_whiten(luma), np.ones_like(luma)]).astype(np.float32)
+        out = cv2.warpAffine(
+            both, np.asarray(to_frame, np.float64), (w, h), flags=cv2.INTER_LINEAR, borderValue=(0.0, 0.0, 0.0, 0.0)
+        )
+        valid = (out[..., 1] > 0.99).astype(np.float64)
+        folded = _fold_tiles(out[..., 0].astype(np.float64) * valid, valid, lay.tile)
+        filtered = _cyclic_blur(folded, lay.chip)
+        # Shift by pilot correlation in a small window (disjoint from the data chips, so the data test stays unbiased).
+        corr = np.fft.irfft2(np.fft.rfft2(folded) * self._pilot_fft, s=folded.shape)
+        offsets = range(-search_px, search_px + 1)
+        dy, dx = max(((y, x) for y in offsets for x in offsets), key=lambda s: corr[s[0] % lay.tile, s[1] % lay.tile])
+        n = lay.tile // lay.chip
+        aligned = np.roll(filtered, (-dy, -dx), axis=(0, 1))
+        chips = aligned.reshape(n, lay.chip, n, lay.chip).sum(axis=(1, 3)).ravel() * lay.pn
+        data = ~lay.pilot
+        soft = np.bincount(lay.bit_of_chip[data], weights=chips[data], minlength=lay.n_coded)
+        coded = conv_encode(add_crc(_payload_bits(payload))).astype(np.float64) * 2.0 - 1.0
+        agree = (soft * coded)[_PAYLOAD_SPECIFIC_FROM:]
+        return float(np.mean(agree) / (np.std(agree, ddof=1) / math.sqrt(len(agree)) + 1e-12))
+
     def confidence(self, sync_z: float) -> float:
         """1 - an upper bound on the false-positive probability: Gaussian tail of the pilot peak over every shift
         and hypothesis tried, times the CRC's 2^-16 (measured false positives are in docs/provenance.md)."""
@@ -316,15 +361,7 @@ class SpreadSpectrumWatermark:
             out = cv2.warpAffine(both, affine, (out_w, out_h), flags=flags, borderValue=(0.0, 0.0, 0.0, 0.0))
             valid = (out[..., 1] > 0.99).astype(np.float64)
             warped = out[..., 0].astype(np.float64) * valid
-            h, w = out_h, out_w
-        ph, pw = math.ceil(h / t) * t, math.ceil(w / t) * t
-        acc = np.zeros((ph, pw))
-        cnt = np.zeros((ph, pw))
-        acc[:h, :w] = warped
-        cnt[:h, :w] = valid
-        total = acc.reshape(ph // t, t, pw // t, t).sum(axis=(0, 2))
-        count = cnt.reshape(ph // t, t, pw // t, t).sum(axis=(0, 2))
-        return np.where(count > 0, total / np.maximum(count, 1.0), 0.0)
+        return _fold_tiles(warped, valid, t)
 
     def _soft_bits(self, aligned: Array) -> Array:
         lay = self._layout
@@ -378,6 +415,19 @@ def _make_layout(key: str, tile: int, chip: int, pilot_fraction: float) -> _Layo
     # Data chips take code bits round-robin in a keyed order, so each code bit lands in scattered places.
     bit_of_chip[order[n_pilot:]] = np.arange(n_chips - n_pilot) % n_coded
     return _Layout(tile, chip, pilot, pn, bit_of_chip, n_coded)
+
+
+def _fold_tiles(warped: Array, valid: Array, tile: int) -> Array:
+    """Average `warped` modulo the tile over the pixels where `valid` (the mark repeats every tile)."""
+    h, w = warped.shape
+    ph, pw = math.ceil(h / tile) * tile, math.ceil(w / tile) * tile
+    acc = np.zeros((ph, pw))
+    cnt = np.zeros((ph, pw))
+    acc[:h, :w] = warped
+    cnt[:h, :w] = valid
+    total = acc.reshape(ph // tile, tile, pw // tile, tile).sum(axis=(0, 2))
+    count = cnt.reshape(ph // tile, tile, pw // tile, tile).sum(axis=(0, 2))
+    return np.asarray(np.where(count > 0, total / np.maximum(count, 1.0), 0.0), dtype=np.float64)
 
 
 def _shape(chips: Array, tile: int, chip: int) -> Array:

@@ -113,3 +113,22 @@ def test_bit_error_gate(marked_scene: bytes) -> None:
     strict = SpreadSpectrumWatermark(key="test-key", max_bit_errors=reading.bit_errors - 1)
     rejected = strict.read(rgb(TRANSFORMS["jpeg50"](marked_scene)))
     assert not rejected.found and rejected.payload is None and rejected.bit_errors == reading.bit_errors
+
+
+def test_informed_test_tells_the_payload_apart(marked_scene: bytes) -> None:
+    # The non-blind test at a known alignment: large for the embedded payload (also after a crop, given the crop's
+    # offset), ~N(0, 1) for an unmarked image and for another payload of the same deployment.
+    identity = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
+    marked = rgb(marked_scene)
+    frame = (marked.shape[1], marked.shape[0])
+    other = WatermarkPayload(PAYLOAD.deployment_id, PAYLOAD.generation_id ^ 0x5A5A5A5A)
+    assert WATERMARK.informed_z(marked, PAYLOAD, identity, frame) > 15
+    assert abs(WATERMARK.informed_z(marked, other, identity, frame)) < 4
+    cropped = rgb(TRANSFORMS["crop10"](marked_scene))
+    left, top = (round(round(s * 0.05) * 2 / 3) for s in frame)  # where robustness.crop cuts
+    shift = np.array([[1.0, 0.0, left], [0.0, 1.0, top]])
+    assert WATERMARK.informed_z(cropped, PAYLOAD, shift, frame) > 15
+    rng = np.random.default_rng(17)
+    for _ in range(3):
+        unmarked = np.asarray(render_scene(rng))
+        assert abs(WATERMARK.informed_z(unmarked, PAYLOAD, identity, frame)) < 4.5
