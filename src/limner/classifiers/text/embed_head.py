@@ -20,9 +20,11 @@ import numpy as np
 
 from limner.classifiers.base import ClassifierUnavailable
 from limner.classifiers.text import lexicon
+from limner.classifiers.text.boilerplate import THRESHOLD as BOILERPLATE_THRESHOLD
+from limner.classifiers.text.boilerplate import load_boilerplate_head
 from limner.classifiers.text.calibration import calibrate, load_operating_points
 from limner.classifiers.text.embedding import MiniLMEmbedder, shared_embedder
-from limner.classifiers.text.features import chunks
+from limner.classifiers.text.features import chunks, sentences
 from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
 from limner.classifiers.text.normalize import normalize
 from limner.classifiers.text.tuned import MAX_TOKENS, TUNED_FILE, TunedTop
@@ -133,11 +135,13 @@ class EmbedHeadTextClassifier:
         self.use_lexicon = use_lexicon
         self.use_normalizer = use_normalizer
         self._heads: LinearHeads | MLPHeads | None = None
+        self._boilerplate: LinearHeads | None = None
         # calibrated=False gives raw head probabilities (used when re-tuning the operating points).
         self.operating_points = load_operating_points("text_head") if calibrated else {}
 
     def warm(self) -> None:
         if self._heads is None:
+            self._boilerplate = load_boilerplate_head()
             heads = load_heads(self.weights)
             if self.tuned_path is not None:
                 tuned = TunedTop(self.tuned_path)
@@ -160,11 +164,15 @@ class EmbedHeadTextClassifier:
         pieces: list[str] = []
         owner: list[int] = []
         whole: list[int] = []
+        single: list[bool] = []  # a single sentence of a long text: counts only if it is not jailbreak boilerplate
         for i, t in enumerate(texts):
             whole.append(len(pieces))  # chunks() puts the whole text first
-            for c in chunks(t) if windows else [t]:
+            parts = chunks(t) if windows else [t]
+            extra = [s for s in sentences(t) if s not in parts] if windows else []
+            for c in parts + extra:
                 pieces.append(c)
                 owner.append(i)
+            single += [False] * len(parts) + [True] * len(extra)
         # The embedder is part of the key (by identity): a test's stand-in encoder never shares entries with MiniLM.
         config = (self.embedder, str(self.weights), str(self.tuned_path) if self._tuned else None, self.tuned_mix)
         found = [PIECE_CACHE.get((config, piece)) for piece in pieces]
@@ -178,9 +186,14 @@ class EmbedHeadTextClassifier:
         n_labels = len(self._heads.labels)
         pooled = np.stack([f[0] for f in found]) if found else np.zeros((0, 384), dtype=np.float32)
         p = np.stack([f[1] for f in found]) if found else np.zeros((0, n_labels), dtype=np.float32)
+        keep = np.ones(len(pieces), dtype=bool)
+        if any(single):
+            assert self._boilerplate is not None
+            idx = np.flatnonzero(single)
+            keep[idx] = self._boilerplate.scores(pooled[idx])[:, 0] < BOILERPLATE_THRESHOLD
         out = np.zeros((len(texts), p.shape[1]), dtype=np.float32)
-        if pieces:
-            np.maximum.at(out, np.asarray(owner), p)
+        if keep.any():
+            np.maximum.at(out, np.asarray(owner)[keep], p[keep])
         return pooled[whole], out
 
     def _encode_and_score(self, pieces: list[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -50,6 +50,24 @@ def chunks(text: str) -> list[str]:
     return out
 
 
+# Over this many words a prompt is also read sentence by sentence (jailbreak wrappers run to hundreds of words and
+# hide a one-line request among sentences about the assistant's rules; a 48-word window still dilutes it).
+SENTENCE_SPLIT_WORDS = 100
+MIN_SENTENCE_WORDS = 4  # shorter fragments ("it's not real.") scored alone mostly add noise
+
+
+def sentences(text: str) -> list[str]:
+    """Single sentences of a long text (4 to MAX_WORDS words each), for texts over SENTENCE_SPLIT_WORDS words."""
+    if len(text.split()) <= SENTENCE_SPLIT_WORDS:
+        return []
+    out: list[str] = []
+    for sent in _SENT.split(text):
+        piece = sent.strip(" -*#>\t\"'")
+        if MIN_SENTENCE_WORDS <= len(piece.split()) <= MAX_WORDS and piece not in out:
+            out.append(piece)
+    return out
+
+
 def refers_back(text: str) -> bool:
     return len(text.split()) <= 16 and bool(_REFERS.search(text.strip()))
 
