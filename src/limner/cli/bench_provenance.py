@@ -176,7 +176,7 @@ def _false_positives(
     stack = np.stack([_small(_load(p)) for p in registered]) if registered else None
     out: dict[str, Any] = {}
     for kind, items in unrelated.items():
-        wm_fp = reg_fp = comb_fp = c2pa_fp = near_dup = near_dup_reg_fp = unconfirmed_fp = 0
+        wm_fp = reg_fp = comb_fp = c2pa_fp = near_dup = near_dup_reg_fp = unconfirmed_fp = pdq_unconfirmed_fp = 0
         informed: list[float] = []
         sync_z: list[float] = []
         whole_d: list[int] = []
@@ -203,6 +203,8 @@ def _false_positives(
                 informed.append(svc.watermark.informed_z(rgb, svc.registry.payload_of(i), matrix, frame))
             pdq_hit = bool(svc.registry.search_rgb(rgb, use_orb=False))
             unconfirmed_fp += int(bool(strong) and not pdq_hit and not dup)
+            # PDQ candidates are confirmed the same way (flat outputs): the images PDQ matched without that test.
+            pdq_unconfirmed_fp += int(pdq_hit and not dup)
             if hit and not dup:
                 name = item.name if isinstance(item, Path) else f"{kind}-{len(sync_z)}"
                 examples.append({"image": name, "key": matches[0].key, "score": matches[0].distance})
@@ -220,6 +222,7 @@ def _false_positives(
             "watermark_fp": wm_fp,
             "registry_fp": reg_fp,
             "orb_fp_without_informed_test": unconfirmed_fp,
+            "pdq_fp_without_informed_test": pdq_unconfirmed_fp,
             "informed_z_max": float(np.max(informed)) if informed else None,
             "informed_z_tested": len(informed),
             "combined_fp": comb_fp,
@@ -365,17 +368,19 @@ def render_markdown(report: dict[str, Any]) -> str:
     lines += [
         f"## False positives on unrelated images (n={unrel['total']['n']})",
         "",
-        "| kind | n | watermark FP | registry FP | ORB-only FP without informed test | C2PA found | max sync z "
+        "| kind | n | watermark FP | registry FP | ORB-only FP without informed test "
+        "| PDQ FP without informed test | C2PA found | max sync z "
         "| min PDQ distance | max ORB inliers | ORB candidates tested (max informed z) "
         "| near-duplicates of an output (matched) |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for kind, row in unrel.items():
         if kind == "total":
             continue
         lines.append(
             f"| {kind} | {row['n']} | {row['watermark_fp']} | {row['registry_fp']} "
-            f"| {row.get('orb_fp_without_informed_test', '-')} | {row['c2pa_fp']} "
+            f"| {row.get('orb_fp_without_informed_test', '-')} | {row.get('pdq_fp_without_informed_test', '-')} "
+            f"| {row['c2pa_fp']} "
             f"| {row['sync_z_max']:.1f} | {row['min_pdq_distance_whole']} | {row['max_orb_inliers']} "
             f"| {row.get('informed_z_tested', '-')} ({_fmt(row.get('informed_z_max'))}) "
             f"| {row.get('near_duplicates', 0)} ({row.get('near_duplicates_matched', 0)}) |"
@@ -386,11 +391,14 @@ def render_markdown(report: dict[str, Any]) -> str:
         f"Rates: watermark {tot['watermark_fp_rate']:.3%}, registry {tot['registry_fp_rate']:.3%}, "
         f"combined {tot['combined_fp_rate']:.3%}. A registry match on a near-duplicate of a registered "
         "output (last column, matched in brackets) is the right answer for the same picture and is not counted. "
-        "A keypoint (ORB) match counts only when the image also carries that registered output's own watermark "
-        "payload, tested non-blind at the keypoint fit's alignment (informed z >= "
-        f"{report.get('min_informed_z', MIN_INFORMED_Z)}; ~N(0, 1) on unmarked images), or, for a textured output, "
-        "with many inliers. 'ORB-only FP without informed test': images PDQ did not match whose keypoint fit "
-        "passed the picture checks, i.e. registry false positives under the rule before the informed test.",
+        "A PDQ or keypoint (ORB) match to a flat output counts only when the image also carries that registered "
+        "output's own watermark payload, tested non-blind at the match's geometry (PDQ: the resize to the registered "
+        "size; ORB: the keypoint fit) (informed z >= "
+        f"{report.get('min_informed_z', MIN_INFORMED_Z)}; ~N(0, 1) on unmarked images); a textured output's PDQ "
+        "match, or keypoint match with many inliers, needs no test. 'ORB-only FP without informed test': images PDQ "
+        "did not match whose keypoint fit passed the picture checks; 'PDQ FP without informed test': images PDQ "
+        "matched (picture checks passed, test not applied); both are registry false positives under the rule "
+        "before the informed test.",
         "",
     ]
     return "\n".join(lines)

@@ -7,10 +7,10 @@ keypoint descriptors (a second key for crops and rotations, fitted with a RANSAC
 colour thumbnail that confirms every PDQ or ORB candidate on the whole picture: generated outputs share backgrounds,
 palettes and identical shapes, so hashes and keypoints alone matched different outputs. Even then, an output the
 deployment never made can be the same scene drawn again (the embedded generator's world is small), so `search_rgb`
-takes a `confirm` callback for keypoint matches: the provenance service passes the watermark's informed test for the
-candidate row's payload at the fit's alignment, which an unmarked look-alike fails. PDQ is a brute-force Hamming
-scan of an in-memory copy, fine to ~10^6 rows; ORB matching is brute force too and only tried when PDQ finds nothing
-(~0.1 s per query per 1,000 rows; an LSH index is the next step beyond ~10^4 rows).
+takes a `confirm` callback for PDQ and keypoint matches to flat outputs: the provenance service passes the watermark's
+informed test for the candidate row's payload at the match's alignment, which an unmarked look-alike fails. PDQ is a
+brute-force Hamming scan of an in-memory copy, fine to ~10^6 rows; ORB matching is brute force too and only tried
+when PDQ finds nothing (~0.1 s per query per 1,000 rows; an LSH index is the next step beyond ~10^4 rows).
 """
 
 from __future__ import annotations
@@ -267,11 +267,12 @@ class OutputRegistry:
     def search_rgb(
         self, rgb: NDArray[np.uint8], limit: int = 5, use_orb: bool = True, confirm: Confirm | None = None
     ) -> tuple[RegistryMatch, ...]:
-        """Near-duplicates of decoded pixels. `confirm(rgb, to_frame, frame, payload)` is asked about every ORB
-        candidate that passed the keypoint fit and the thumbnail check, unless the output is textured and the fit has
-        at least `strong_orb_inliers` inliers (`to_frame` maps `rgb` into the registered image's frame (w, h)). The
-        provenance service passes the watermark's informed test for that row's payload, because look-alike outputs
-        the deployment never made pass the picture checks (see docs/provenance.md)."""
+        """Near-duplicates of decoded pixels. `confirm(rgb, to_frame, frame, payload)` is asked about every PDQ
+        candidate of a flat (not textured) output that passed the thumbnail check, at PDQ's geometry (a resize to the
+        registered size), and about every ORB candidate that passed the keypoint fit and the thumbnail check, unless
+        the output is textured and the fit has at least `strong_orb_inliers` inliers (`to_frame` maps `rgb` into the
+        registered image's frame (w, h)). The provenance service passes the watermark's informed test for that row's
+        payload, because look-alike outputs the deployment never made pass the picture checks (docs/provenance.md)."""
         self._refresh()
         if len(self._ids) == 0:
             return ()
@@ -285,8 +286,18 @@ class OutputRegistry:
                 break
             w, h = self.frame_of(int(i), (qw, qh))
             to_frame = np.array([[w / qw, 0.0, 0.0], [0.0, h / qh, 0.0]])
-            if self._same_picture(rgb, to_frame, int(i)):
-                found.append((int(i), int(whole[i]), "pdq"))
+            if not self._same_picture(rgb, to_frame, int(i)):
+                continue
+            # A flat output can be drawn again, unmarked, nearly pixel for pixel (PDQ 12 bits and the thumbnail agreed
+            # on an unregistered output): it must carry the row's payload at PDQ's geometry (the resize back to the
+            # registered size). Textured outputs are exempt, as for keypoints: not redrawn by chance.
+            if (
+                confirm is not None
+                and not self._textured[int(i)]
+                and not confirm(rgb, to_frame, (w, h), self.payload_of(int(i)))
+            ):
+                continue
+            found.append((int(i), int(whole[i]), "pdq"))
         if not found and use_orb:
             fits = self.orb_fits(rgb)
             for i, (n, matrix) in sorted(fits.items(), key=lambda kv: -kv[1][0]):

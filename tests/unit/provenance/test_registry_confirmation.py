@@ -73,3 +73,47 @@ def test_many_keypoints_need_no_watermark(tmp_path: Path) -> None:
     flat_crop = decode_rgb(TRANSFORMS["crop10"](flat))
     assert [m.audit_id for m in registry.search_rgb(flat_crop)] == ["req-1"]
     assert registry.search_rgb(flat_crop, confirm=refuse) == ()
+
+
+def test_unmarked_near_identical_copy_found_by_pdq_is_not_claimed(
+    stamped: tuple[ProvenanceService, bytes, bytes],
+) -> None:
+    svc, original, _ = stamped
+    assert svc.registry is not None
+    # The generator's unmarked output is the delivered picture minus the mark: PDQ and the thumbnail cannot tell them
+    # apart (what an unregistered redraw of a flat scene looks like), only the watermark's informed test can.
+    copy = decode_rgb(original)
+    assert [(m.audit_id, m.key) for m in svc.registry.search_rgb(copy)] == [("req-2", "pdq")]
+    assert svc.registry.search_rgb(copy, confirm=svc.confirm_registry_match) == ()
+    report = svc.verify(original)
+    assert report.registry == () and not report.from_this_deployment
+
+
+@pytest.mark.parametrize("attack", ["jpeg50", "resize0.5", "screenshot", "strip_c2pa"])
+def test_reencoded_delivered_output_is_still_claimed_by_pdq(
+    stamped: tuple[ProvenanceService, bytes, bytes], attack: str
+) -> None:
+    svc, _, delivered = stamped
+    assert svc.registry is not None
+    copy = decode_rgb(TRANSFORMS[attack](delivered))
+    matches = svc.registry.search_rgb(copy, confirm=svc.confirm_registry_match)
+    assert [(m.audit_id, m.key) for m in matches] == [("req-2", "pdq")]
+
+
+def test_pdq_match_to_textured_output_needs_no_watermark(tmp_path: Path) -> None:
+    # Textured outputs are not redrawn by chance, so their PDQ matches are not asked (as for strong keypoint fits).
+    registry = OutputRegistry(create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    registry.create_schema()
+    rng = np.random.default_rng(5)
+    textured, flat = encode(render_natural(rng)), encode(render_scene(rng))
+    for i, data in enumerate((textured, flat)):
+        registry.register(data, ProvenanceManifest("tiny_ar", "w", f"req-{i}", WatermarkPayload(1, i)))
+
+    def refuse(*_: object) -> bool:
+        return False
+
+    jpeg = decode_rgb(TRANSFORMS["jpeg50"](textured))
+    assert [(m.audit_id, m.key) for m in registry.search_rgb(jpeg, confirm=refuse)] == [("req-0", "pdq")]
+    flat_copy = decode_rgb(TRANSFORMS["jpeg50"](flat))
+    assert [(m.audit_id, m.key) for m in registry.search_rgb(flat_copy)] == [("req-1", "pdq")]
+    assert registry.search_rgb(flat_copy, confirm=refuse) == ()
