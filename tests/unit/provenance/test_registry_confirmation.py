@@ -55,19 +55,27 @@ def test_edited_registered_output_is_still_claimed(
     assert [(m.audit_id, m.key) for m in matches] == [("req-2", "orb")]
 
 
-def test_many_keypoints_need_no_watermark(tmp_path: Path) -> None:
-    # A crop of a textured output fits far more keypoints than a flat scene has corners: such a match is accepted
-    # without the watermark (which texture weakens most), while a flat scene's crop still needs it.
+@pytest.fixture
+def textured_and_flat(tmp_path: Path) -> tuple[OutputRegistry, bytes, bytes]:
+    """A registry holding a textured output (req-0) and a flat one (req-1)."""
     registry = OutputRegistry(create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
     registry.create_schema()
     rng = np.random.default_rng(5)
     textured, flat = encode(render_natural(rng)), encode(render_scene(rng))
     for i, data in enumerate((textured, flat)):
         registry.register(data, ProvenanceManifest("tiny_ar", "w", f"req-{i}", WatermarkPayload(1, i)))
+    return registry, textured, flat
 
-    def refuse(*_: object) -> bool:
-        return False
 
+def refuse(*_: object) -> bool:
+    """A confirmation that always says no: what an unmarked image gets from the informed test."""
+    return False
+
+
+def test_many_keypoints_need_no_watermark(textured_and_flat: tuple[OutputRegistry, bytes, bytes]) -> None:
+    # A crop of a textured output fits far more keypoints than a flat scene has corners: such a match is accepted
+    # without the watermark (which texture weakens most), while a flat scene's crop still needs it.
+    registry, textured, flat = textured_and_flat
     (match,) = registry.search_rgb(decode_rgb(TRANSFORMS["crop10"](textured)), confirm=refuse)
     assert match.audit_id == "req-0" and match.key == "orb" and (match.distance or 0) >= STRONG_ORB_INLIERS
     flat_crop = decode_rgb(TRANSFORMS["crop10"](flat))
@@ -100,18 +108,11 @@ def test_reencoded_delivered_output_is_still_claimed_by_pdq(
     assert [(m.audit_id, m.key) for m in matches] == [("req-2", "pdq")]
 
 
-def test_pdq_match_to_textured_output_needs_no_watermark(tmp_path: Path) -> None:
+def test_pdq_match_to_textured_output_needs_no_watermark(
+    textured_and_flat: tuple[OutputRegistry, bytes, bytes],
+) -> None:
     # Textured outputs are not redrawn by chance, so their PDQ matches are not asked (as for strong keypoint fits).
-    registry = OutputRegistry(create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
-    registry.create_schema()
-    rng = np.random.default_rng(5)
-    textured, flat = encode(render_natural(rng)), encode(render_scene(rng))
-    for i, data in enumerate((textured, flat)):
-        registry.register(data, ProvenanceManifest("tiny_ar", "w", f"req-{i}", WatermarkPayload(1, i)))
-
-    def refuse(*_: object) -> bool:
-        return False
-
+    registry, textured, flat = textured_and_flat
     jpeg = decode_rgb(TRANSFORMS["jpeg50"](textured))
     assert [(m.audit_id, m.key) for m in registry.search_rgb(jpeg, confirm=refuse)] == [("req-0", "pdq")]
     flat_copy = decode_rgb(TRANSFORMS["jpeg50"](flat))
