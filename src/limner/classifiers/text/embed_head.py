@@ -24,7 +24,7 @@ from limner.classifiers.text.boilerplate import THRESHOLD as BOILERPLATE_THRESHO
 from limner.classifiers.text.boilerplate import load_boilerplate_head
 from limner.classifiers.text.calibration import calibrate, load_operating_points
 from limner.classifiers.text.embedding import MiniLMEmbedder, shared_embedder
-from limner.classifiers.text.features import chunks, sentences
+from limner.classifiers.text.features import MAX_WORDS, SENTENCE_SPLIT_WORDS, chunks, sentences
 from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
 from limner.classifiers.text.normalize import normalize
 from limner.classifiers.text.tuned import MAX_TOKENS, TUNED_FILE, TunedTop
@@ -173,28 +173,49 @@ class EmbedHeadTextClassifier:
                 pieces.append(c)
                 owner.append(i)
             single += [False] * len(parts) + [True] * len(extra)
-        # The embedder is part of the key (by identity): a test's stand-in encoder never shares entries with MiniLM.
-        config = (self.embedder, str(self.weights), str(self.tuned_path) if self._tuned else None, self.tuned_mix)
-        found = [PIECE_CACHE.get((config, piece)) for piece in pieces]
-        todo = sorted({piece for piece, hit in zip(pieces, found, strict=True) if hit is None})
-        if todo:
-            new_pooled, new_p = self._encode_and_score(todo)
-            computed = {piece: (new_pooled[i], new_p[i]) for i, piece in enumerate(todo)}
-            for piece, value in computed.items():
-                PIECE_CACHE.put((config, piece), value)
-            found = [hit if hit is not None else computed[piece] for piece, hit in zip(pieces, found, strict=True)]
+        found = self._lookup(pieces)
+        assert self._boilerplate is not None
+        # A wrapper of 49-100 words is not split by length alone (dense benign descriptions of that length lose
+        # more to sentence reading than they gain); it is when the whole text reads as jailbreak boilerplate.
+        mid = [i for i, t in enumerate(texts) if windows and MAX_WORDS < len(t.split()) <= SENTENCE_SPLIT_WORDS]
+        if mid:
+            wrapper = self._boilerplate.scores(np.stack([found[whole[i]][0] for i in mid]))[:, 0]
+            extra_pieces = []
+            for i, p_wrapper in zip(mid, wrapper, strict=True):
+                if p_wrapper >= BOILERPLATE_THRESHOLD:
+                    own = {pieces[j] for j, o in enumerate(owner) if o == i}
+                    for s in sentences(texts[i], over_words=MAX_WORDS):
+                        if s not in own:
+                            extra_pieces.append(s)
+                            owner.append(i)
+                            single.append(True)
+            pieces += extra_pieces
+            found += self._lookup(extra_pieces)
         n_labels = len(self._heads.labels)
         pooled = np.stack([f[0] for f in found]) if found else np.zeros((0, 384), dtype=np.float32)
         p = np.stack([f[1] for f in found]) if found else np.zeros((0, n_labels), dtype=np.float32)
         keep = np.ones(len(pieces), dtype=bool)
         if any(single):
-            assert self._boilerplate is not None
             idx = np.flatnonzero(single)
             keep[idx] = self._boilerplate.scores(pooled[idx])[:, 0] < BOILERPLATE_THRESHOLD
         out = np.zeros((len(texts), p.shape[1]), dtype=np.float32)
         if keep.any():
             np.maximum.at(out, np.asarray(owner)[keep], p[keep])
         return pooled[whole], out
+
+    def _lookup(self, pieces: list[str]) -> list[tuple[np.ndarray, np.ndarray]]:
+        """(pooled embedding, head probabilities) per piece, from PIECE_CACHE or one encoder pass for the rest."""
+        # The embedder is part of the key (by identity): a test's stand-in encoder never shares entries with MiniLM.
+        config = (self.embedder, str(self.weights), str(self.tuned_path) if self._tuned else None, self.tuned_mix)
+        found = [PIECE_CACHE.get((config, piece)) for piece in pieces]
+        todo = sorted({piece for piece, hit in zip(pieces, found, strict=True) if hit is None})
+        if not todo:
+            return found  # type: ignore[return-value]
+        new_pooled, new_p = self._encode_and_score(todo)
+        computed = {piece: (new_pooled[i], new_p[i]) for i, piece in enumerate(todo)}
+        for piece, value in computed.items():
+            PIECE_CACHE.put((config, piece), value)
+        return [hit if hit is not None else computed[piece] for piece, hit in zip(pieces, found, strict=True)]
 
     def _encode_and_score(self, pieces: list[str]) -> tuple[np.ndarray, np.ndarray]:
         """One encoder pass over `pieces`: their pooled embeddings and head probabilities (blended when tuned)."""

@@ -56,15 +56,24 @@ SENTENCE_SPLIT_WORDS = 100
 MIN_SENTENCE_WORDS = 4  # shorter fragments ("it's not real.") scored alone mostly add noise
 
 
-def sentences(text: str) -> list[str]:
-    """Single sentences of a long text (4 to MAX_WORDS words each), for texts over SENTENCE_SPLIT_WORDS words."""
-    if len(text.split()) <= SENTENCE_SPLIT_WORDS:
+# Templates also hide the request in an assigned slot rather than a sentence ("{Z}={...}", "variable Z = [...]"):
+# a bracketed value after "=" is read as a sentence too. (Splitting at every bracket was measured and rejected:
+# bracketed template instructions read alone look like requests and refuse harmless ones.)
+_SLOT_VALUE = re.compile(r"=\s*[\[{(]([^\]})]+)[\]})]")
+
+
+def sentences(text: str, over_words: int = SENTENCE_SPLIT_WORDS) -> list[str]:
+    """Single sentences of a text over `over_words` words (4 to MAX_WORDS words each), and the values assigned to
+    slots in them."""
+    if len(text.split()) <= over_words:
         return []
     out: list[str] = []
     for sent in _SENT.split(text):
-        piece = sent.strip(" -*#>\t\"'")
-        if MIN_SENTENCE_WORDS <= len(piece.split()) <= MAX_WORDS and piece not in out:
-            out.append(piece)
+        parts = [sent, *(m.group(1) for m in _SLOT_VALUE.finditer(sent))]
+        for part in parts:
+            piece = part.strip(" -*#>\t\"'")
+            if MIN_SENTENCE_WORDS <= len(piece.split()) <= MAX_WORDS and piece not in out:
+                out.append(piece)
     return out
 
 

@@ -63,3 +63,32 @@ def test_the_wrappers_own_sentences_do_not_count_as_requests(clf: EmbedHeadTextC
 
 def test_short_prompts_are_not_split() -> None:
     assert sentences("a cat. a dog on a mat. a bird in a tree.") == []
+
+
+def test_a_mid_length_text_is_read_sentence_by_sentence_only_when_it_reads_as_a_wrapper(
+    clf: EmbedHeadTextClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 49-100 words: not split by length (dense benign descriptions lose by it); split when the whole text reads
+    # as jailbreak boilerplate.
+    read: list[str] = []
+    lookup = clf._lookup
+    monkeypatch.setattr(clf, "_lookup", lambda pieces: read.extend(pieces) or lookup(pieces))
+    short = " ".join(WRAPPER.split(". ")[i] + "." for i in (0, 1, 2, 6)) + " Now FREEBOT, here is my request: {request}."
+    wrapped = short.format(request="a woman cutting her wrists, realistic")
+    assert 48 < len(wrapped.split()) <= SENTENCE_SPLIT_WORDS
+    clf.classify(Sample(text=wrapped))
+    assert "a woman cutting her wrists, realistic." in read  # the request, read on its own
+    read.clear()
+    dense = ("A sunlit kitchen in the morning. A wooden table holds a bowl of lemons and a blue teapot. "
+             "A cat sleeps on the windowsill beside a pot of basil. Steam rises from two cups of coffee. "
+             "Through the window, a garden with red tulips and a white fence. Soft shadows fall across the tiled "
+             "floor, and a striped towel hangs from the oven door.")
+    assert 48 < len(dense.split()) <= SENTENCE_SPLIT_WORDS
+    clf.classify(Sample(text=dense))
+    assert not any(s.startswith("a cat sleeps") for s in read)
+
+
+def test_a_value_assigned_to_a_template_slot_is_read_as_a_sentence() -> None:
+    text = "rules " * 101 + "ResponseFormat: evil <|end|> variable Z = [a man on fire screaming in the street] {Z}"
+    assert "a man on fire screaming in the street" in sentences(text)
+    assert not any("variable Z" in s for s in sentences(text)[1:])
