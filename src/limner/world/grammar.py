@@ -387,6 +387,13 @@ def _fill(o: ObjectSpec, rng: random.Random, bg: str, split: str) -> Entity:
 
 def sample_layout(spec: SceneSpec, rng: random.Random, split: str = "train") -> Layout | None:
     """A random layout satisfying the spec, or None if none was found (e.g. more objects than slots)."""
+    found = sample_layout_ordered(spec, rng, split)
+    return found[0] if found is not None else None
+
+
+def sample_layout_ordered(spec: SceneSpec, rng: random.Random, split: str = "train"
+                          ) -> tuple[Layout, tuple[int, ...]] | None:
+    """`sample_layout` and the occupied slots in the order the prompt mentions their objects."""
     t = text_spec(spec)
     used = {o.colour for o in spec.objects if o.colour} | {o.shirt for o in spec.objects if o.shirt}
     used |= {HAIR_COLOURS[o.hair] for o in spec.objects if o.hair}
@@ -426,7 +433,11 @@ def sample_layout(spec: SceneSpec, rng: random.Random, split: str = "train") -> 
             cells: list[Entity | None] = [None] * 9
             for s, (_, _, e) in zip(slots, inst, strict=True):
                 cells[s] = e
-            return Layout(bg, tuple(cells), text)
+            # the prompt names a relation's two objects first (`render_prompt`), then the rest in spec order
+            mention = [spec.relations[0].a, spec.relations[0].b] if spec.relations else []
+            mention += [k for k in range(len(spec.objects)) if k not in mention]
+            order = [s for k in mention for s, (j, _, _) in zip(slots, inst, strict=True) if j == k]
+            return Layout(bg, tuple(cells), text), tuple(order)
     return None
 
 

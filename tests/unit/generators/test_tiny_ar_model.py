@@ -3,6 +3,7 @@ from __future__ import annotations
 import torch
 
 from limner.generators.tiny_ar import sample as S
+from limner.generators.tiny_ar import tokenizer as tok
 from limner.generators.tiny_ar.model import KVCache
 from limner.generators.tiny_ar.train import TrainConfig, build_model, make_batch, train_loop
 
@@ -53,3 +54,25 @@ def test_a_few_training_steps_reduce_the_loss(tmp_path) -> None:
     cfg.steps = 14
     train_loop(cfg, tmp_path, resume=True, progress=lambda s, t, st: losses.append(s))
     assert losses[-2:] == [13, 14]  # resumed from step 12
+
+
+def test_copy_head_is_trained_and_mixes_into_plan_probabilities() -> None:
+    m = _micro().train()
+    b = make_batch(0, 0, 400)
+    loss, stats = m.loss(**b)
+    loss.backward()
+    assert {"gate", "ptr"} <= set(stats)
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in (m.ptr_q.weight, m.ptr_k.weight,
+                                                                        m.ptr_gate.weight))
+    m.eval()
+    with torch.no_grad():
+        h = torch.randn(2, m.cfg.n_embd)
+        keys = m.pointer_keys(torch.randn(2, 5, m.cfg.n_embd))
+        green = tok.VOCAB["COL_green"]
+        copy = torch.tensor([[green, green, -1, -1, -1], [-1] * 5])
+        m.ptr_gate.bias.fill_(20.0)  # gate open: the plan token comes from the pointer
+        lp = m.plan_log_probs(h, keys, copy)
+    p = lp.exp()
+    assert torch.allclose(p.sum(-1), torch.ones(2), atol=1e-4)
+    assert p[0, green] > 0.99  # the only source names COL_green
+    assert p[1, green] < 0.5  # no sources: the language-model head alone

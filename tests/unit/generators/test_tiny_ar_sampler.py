@@ -101,3 +101,18 @@ def test_gumbel_sampler_draws_from_the_softmax() -> None:
     assert set(top2.tolist()) == {0, 4}
     assert abs((top2 == 0).float().mean().item() - float(torch.softmax(logits[[0, 4]] / temp, -1)[0])) < 0.02
     assert S._sample(logits.repeat(3, 1), 0.0, 0, noise).tolist() == [0, 0, 0]  # greedy
+
+
+def test_plan_grammar_accepts_every_training_plan_and_keeps_samples_parseable() -> None:
+    rng = random.Random(5)
+    for _ in range(40):
+        lay = random_layout(rng)
+        plan = tok.plan_tokens(lay)
+        for i, t in enumerate(plan):
+            assert t in S.plan_allowed(plan[:i]), (plan[:i], tok.ID2TOK[t])
+        assert tok.VOCAB["PLAN_END"] in S.plan_allowed(plan)
+    # an untrained model samples inside the grammar, so its plans always parse
+    progs = [S.t2i_program("a red circle"), S.t2i_program("two blue stars")]
+    S.run(_micro(), progs, seed=3, temperature=1.0)
+    for p in progs:
+        assert tok.parse_plan(p.plans[0]) is not None

@@ -7,6 +7,7 @@ import numpy as np
 from limner.generators.tiny_ar import tokenizer as tok
 from limner.world.grammar import random_layout
 from limner.world.render import render
+from limner.world.spec import Layout, Shape
 
 
 def test_image_tokens_round_trip_world_renders_exactly() -> None:
@@ -43,3 +44,37 @@ def test_sequences_mark_loss_only_on_outputs() -> None:
     n_prompt = len(tok.text_bytes("a red circle"))
     assert not any(s.loss[: 3 + n_prompt]) and all(s.loss[3 + n_prompt:])
     assert len(tok.tokenizer_hash()) == 16
+
+
+def test_copy_sources_name_the_plan_tokens_prompt_words_and_letters_stand_for() -> None:
+    s = tok.t2i_seq('two green hearts on a blue background and a sign reading "FOX"', None)
+    ids, feats = np.array(s.ids), np.array(s.feats)
+    copy = tok.copy_sources(ids, feats)
+    named = [tok.ID2TOK[int(c)] for c in copy if c >= 0]
+    # one entry per byte of each word, in prompt order
+    assert sorted(set(named)) == sorted({"COL_green", "SHAPE_heart", "COL_blue", "L_F@3", "L_O@4", "L_X@5"})
+    assert named.count("COL_green") == len("green")
+    assert all(tok.copy_source(int(t), tuple(int(x) for x in f)) == int(c)  # type: ignore[arg-type]
+               for t, f, c in zip(ids, feats, copy, strict=True))
+    plan = tok.plan_tokens(Layout("white", (Shape("star", "red", "small"),) + (None,) * 8))
+    assert (tok.copy_sources(np.array(plan), np.zeros((len(plan), 3), dtype=np.int64)) == plan).all()
+
+
+def test_prompt_span_covers_the_text_to_image_prompt_only() -> None:
+    s = tok.t2i_seq("a red circle", None)
+    span = tok.prompt_span(np.array(s.ids))
+    assert span.sum() == len("a red circle") and not span[:2].any() and not span[-1]
+    e = tok.edit_seq([tok.layout_tokens(Layout("white"))], "make it red", [Layout("white")], Layout("red"))
+    assert not tok.prompt_span(np.array(e.ids)).any()
+
+
+def test_text_to_image_plans_follow_the_prompts_mention_order() -> None:
+    from limner.world.grammar import parse_prompt, sample_layout_ordered
+
+    spec = parse_prompt("a red heart above a blue star")
+    assert spec is not None
+    lay, order = sample_layout_ordered(spec, random.Random(4)) or (None, ())
+    assert lay is not None
+    names = [tok.ID2TOK[t] for t in tok.plan_tokens(lay, order)]
+    assert [n for n in names if n.startswith("SHAPE_")] == ["SHAPE_heart", "SHAPE_star"]
+    assert tok.parse_plan(tok.plan_tokens(lay, order)) == lay  # order changes the tokens, not the scene

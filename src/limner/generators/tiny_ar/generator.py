@@ -30,7 +30,7 @@ class TinyArGenerator:
         {Capability.TEXT_TO_IMAGE, Capability.EDIT, Capability.MULTI_REFERENCE})
 
     def __init__(self, weights_dir: str | Path | None = None, temperature: float = 0.3, top_k: int = 0,
-                 image_temperature: float = 0.3, cfg_scale: float = 1.0, threads: int = 2,
+                 image_temperature: float = 0.0, cfg_scale: float = 1.0, threads: int = 2,
                  use_cache: bool = True) -> None:
         self.weights_dir = Path(weights_dir) if weights_dir else DEFAULT_DIR
         self.temperature = temperature

@@ -5,6 +5,12 @@ A patch token is factorised: its input embedding is colour-pair + mask-code embe
 colour head and then a mask head that also sees the chosen colour pair. Every token also gets up to three "feature"
 embeddings shared between plan tokens and image positions (slot, text column, letter), so that painting a patch is a
 lookup the model can learn quickly. Documents are packed; attention is block-diagonal causal.
+
+The copy head (a pointer-generator, See et al. 2017) makes plans compositional: at a plan step the next token is a
+mixture of the language-model head and a pointer over earlier positions that name a plan token (prompt words,
+letters, an input image's plan), weighted by a gate. The pointer and the gate are supervised directly (is the
+target copyable, and from where), so a held-out pair such as "green heart" is written by pointing at "green",
+not by recalling which colours hearts had in training. The text-to-image prompt is read bidirectionally.
 """
 
 from __future__ import annotations
@@ -28,6 +34,11 @@ class GPTConfig:
     n_head: int = 8
     n_embd: int = 256
     dropout: float = 0.0
+    pointer: int = 0  # width of the copy head's query/key (0 = no copy head, the session-2 model)
+    plan_lo: int = 0  # main ids [plan_lo, plan_hi) are plan tokens; with plan_end, the steps the copy head serves
+    plan_hi: int = 0
+    plan_end: int = 0
+    prompt_bidi: bool = False  # the text-to-image prompt attends both ways (tokenizer.prompt_span)
 
     def to_dict(self) -> dict[str, int | float]:
         return asdict(self)
@@ -121,6 +132,10 @@ class GPT(nn.Module):
         self.col_head = nn.Linear(d, cfg.n_pair, bias=False)
         self.col_cond = nn.Embedding(cfg.n_pair, d)  # the mask head is conditioned on the chosen colour pair
         self.mask_head = nn.Sequential(nn.Linear(d, d), nn.GELU(), nn.Linear(d, cfg.n_mask))
+        if cfg.pointer:
+            self.ptr_q = nn.Linear(d, cfg.pointer)
+            self.ptr_k = nn.Linear(d, cfg.pointer)
+            self.ptr_gate = nn.Linear(d, 1)
         self.apply(self._init)
         for n, p in self.named_parameters():
             if n.endswith("c_proj.weight"):
@@ -217,11 +232,19 @@ class GPT(nn.Module):
     def mask_logits(self, h: torch.Tensor, pair: torch.Tensor) -> torch.Tensor:
         return self.mask_head(h + self.col_cond(pair))
 
-    def loss(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor, loss_mask: torch.Tensor
+    def loss(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor, loss_mask: torch.Tensor,
+             copy: torch.Tensor | None = None, span: torch.Tensor | None = None
              ) -> tuple[torch.Tensor, dict[str, float]]:
-        """Next-token loss over right-padded documents (padding only ever follows real tokens)."""
-        h = self.hidden(ids, feats, pos, None)
-        h, tgt, lm = h[:, :-1], ids[:, 1:], loss_mask[:, 1:]
+        """Next-token loss over right-padded documents (padding only ever follows real tokens). `copy` (B, T):
+        each position's copy token or -1 (`tokenizer.copy_sources`); `span` (B, T) bool: the prompt bytes that
+        attend both ways (`tokenizer.prompt_span`)."""
+        mask = None
+        if self.cfg.prompt_bidi and span is not None and bool(span.any()):
+            T = ids.shape[1]
+            causal = torch.ones(T, T, dtype=torch.bool, device=ids.device).tril()
+            mask = (causal | (span[:, :, None] & span[:, None, :]))[:, None]
+        h_all = self.hidden(ids, feats, pos, mask)
+        h, tgt, lm = h_all[:, :-1], ids[:, 1:], loss_mask[:, 1:]
         v = self.cfg.v_main
         sel_main = lm & (tgt < v)
         sel_patch = lm & (tgt >= v)
@@ -235,7 +258,59 @@ class GPT(nn.Module):
         total = (l_main + l_col + l_mask) / n
         stats = {"main": float(l_main.detach()) / max(1, len(tm)), "col": float(l_col.detach()) / max(1, len(tp)),
                  "mask": float(l_mask.detach()) / max(1, len(tp))}
+        if self.cfg.pointer and copy is not None:
+            l_gate, l_ptr, n_plan, n_copy = self._copy_loss(h_all, tgt, lm, copy)
+            total = total + (l_gate + l_ptr) / n
+            stats.update(gate=float(l_gate.detach()) / max(1, n_plan), ptr=float(l_ptr.detach()) / max(1, n_copy))
         return total, stats
+
+    def _copy_loss(self, h_all: torch.Tensor, tgt: torch.Tensor, lm: torch.Tensor, copy: torch.Tensor
+                   ) -> tuple[torch.Tensor, torch.Tensor, int, int]:
+        """Gate: is the target among the copy sources so far (binary cross-entropy); pointer: where (negative log
+        of the attention mass on sources holding the target). Both only at plan steps."""
+        c = self.cfg
+        plan_step = lm & (((tgt >= c.plan_lo) & (tgt < c.plan_hi)) | (tgt == c.plan_end))
+        if not bool(plan_step.any()):
+            zero = h_all.sum() * 0
+            return zero, zero, 0, 0
+        T = h_all.shape[1] - 1
+        q = self.ptr_q(h_all[:, :-1]).float()
+        k = self.ptr_k(h_all).float()
+        src = copy >= 0  # (B, T + 1)
+        seen = torch.ones(T, T + 1, dtype=torch.bool, device=h_all.device).tril()  # step t reads positions <= t
+        valid = seen[None] & src[:, None, :]  # (B, T, T + 1)
+        scores = (q @ k.transpose(1, 2)) / math.sqrt(c.pointer)
+        attn = torch.softmax(scores.masked_fill(~valid, float("-inf")), -1).nan_to_num(0.0)
+        hit = valid & (copy[:, None, :] == tgt[:, :, None])
+        copyable = hit.any(-1) & plan_step
+        gate = self.ptr_gate(h_all[:, :-1]).squeeze(-1).float()
+        l_gate = F.binary_cross_entropy_with_logits(gate[plan_step], copyable[plan_step].float(), reduction="sum")
+        mass = (attn * hit).sum(-1)[copyable]
+        l_ptr = -torch.log(mass + 1e-6).sum()
+        return l_gate, l_ptr, int(plan_step.sum()), int(copyable.sum())
+
+    def plan_log_probs(self, h: torch.Tensor, keys: torch.Tensor, copy: torch.Tensor, pack: InferPack | None = None
+                       ) -> torch.Tensor:
+        """Log-probabilities of the next main token at plan steps: the gate's mixture of the language-model head
+        and the pointer. h (B, C) the current hidden states, keys (B, S, P) the pointer keys of the S positions so
+        far, copy (B, S) their copy tokens (-1: not a source)."""
+        pk = pack if pack is not None else self.infer_pack()
+        p_lm = torch.softmax((h @ pk.lm_w).float(), -1)
+        if not self.cfg.pointer:
+            return p_lm.clamp_min(1e-30).log()
+        src = copy >= 0
+        q = torch.addmm(pk.ptr_q_b, h, pk.ptr_q_w).float()
+        scores = (keys.float() @ q.unsqueeze(-1)).squeeze(-1) / math.sqrt(self.cfg.pointer)
+        attn = torch.softmax(scores.masked_fill(~src, float("-inf")), -1).nan_to_num(0.0)
+        p_copy = torch.zeros_like(p_lm).scatter_add_(1, copy.clamp(min=0), attn)
+        g = torch.sigmoid(torch.addmm(pk.ptr_g_b, h, pk.ptr_g_w).float()) * src.any(-1, keepdim=True)
+        # floor: guidance subtracts log-probabilities, and -inf - -inf would be NaN
+        return (g * p_copy + (1 - g) * p_lm).clamp_min(1e-30).log()
+
+    def pointer_keys(self, h: torch.Tensor, pack: InferPack | None = None) -> torch.Tensor:
+        """Pointer keys (..., P) of hidden states (..., C)."""
+        pk = pack if pack is not None else self.infer_pack()
+        return h @ pk.ptr_k_w + pk.ptr_k_b
 
 
 class _LayerPack:
@@ -268,6 +343,10 @@ class InferPack:
         self.mh2_w, self.mh2_b = mh2.weight.t().contiguous(), mh2.bias  # type: ignore[union-attr]
         w = [m.wte.weight, m.wcol.weight, m.wmask.weight, m.wfeat.weight, m.wpe.weight]
         self.table = torch.cat([*w, w[0].new_zeros(1, c.n_embd)])
+        if c.pointer:
+            self.ptr_q_w, self.ptr_q_b = m.ptr_q.weight.t().contiguous(), m.ptr_q.bias
+            self.ptr_k_w, self.ptr_k_b = m.ptr_k.weight.t().contiguous(), m.ptr_k.bias
+            self.ptr_g_w, self.ptr_g_b = m.ptr_gate.weight.t().contiguous(), m.ptr_gate.bias
         self.v_main, self.n_mask = c.v_main, c.n_mask
         self.o_col = c.v_main
         self.o_mask = self.o_col + c.n_pair

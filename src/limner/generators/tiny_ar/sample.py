@@ -13,6 +13,16 @@ import torch
 
 from limner.generators.tiny_ar import tokenizer as tok
 from limner.generators.tiny_ar.model import GPT, KVCache
+from limner.world.spec import (
+    BACKGROUNDS,
+    COLOUR_NAMES,
+    HAIR_COLOURS,
+    HAIR_STYLES,
+    SHAPES,
+    SHIRT_COLOURS,
+    SIGN_COLOURS,
+    SIZES,
+)
 
 Feat = tuple[int, int, int]
 MAX_PLAN = 48
@@ -49,7 +59,66 @@ class _State:
     n_plan: int = 0
 
 
-PLAN_ALLOWED = np.concatenate([tok.PLAN_IDS, [tok.VOCAB["PLAN_END"]]])
+
+
+def _ids(names: list[str]) -> frozenset[int]:
+    return frozenset(tok.VOCAB[n] for n in names)
+
+
+# The plan grammar (tokenizer.plan_tokens): what may follow, per state. Sampling inside it means a plan always
+# parses, and the copy head cannot loop on one token.
+_SLOTS = [tok.VOCAB[f"SLOT_{k}"] for k in range(9)]
+_LETTER_IDS = frozenset(i for n, i in tok.VOCAB.items() if n.startswith("L_"))
+_NEXT: dict[str, frozenset[int]] = {
+    "start": _ids(["BGK"]),
+    "bg": _ids([f"COL_{c}" for c in BACKGROUNDS]),
+    "sign_col": _ids([f"COL_{c}" for c in SIGN_COLOURS]),
+    "letters": _LETTER_IDS,
+    "entity": _ids([*(f"SHAPE_{x}" for x in SHAPES), "PERSON"]),
+    "shape_col": _ids([f"COL_{c}" for c in COLOUR_NAMES]),
+    "size": _ids([f"SIZE_{z}" for z in SIZES]),
+    "skin": _ids([f"COL_mst{i}" for i in range(1, 11)]),
+    "shirt": _ids([f"COL_{c}" for c in SHIRT_COLOURS]),
+    "hair": _ids([f"HAIR_{h}" for h in HAIR_COLOURS]),
+    "style": _ids([f"STYLE_{h}" for h in HAIR_STYLES]),
+}
+_AFTER = {"start": "bg", "bg": "after_bg", "sign_col": "letters", "letters": "letters_more", "shape_col": "size",
+          "size": "group_end", "skin": "shirt", "shirt": "hair", "hair": "style", "style": "group_end"}
+MAX_LETTERS = 6
+
+
+def plan_state(plan: list[int]) -> tuple[str, frozenset[int], bool, int]:
+    """(state, slots used, has text, letters written) after a partial plan."""
+    state, used, text, letters = "start", set(), False, 0
+    for t in plan:
+        name = tok.ID2TOK[t]
+        if state in ("after_bg", "letters_more", "group_end") and name in ("SIGN", "NOSIGN"):
+            state, text = ("sign_col" if name == "SIGN" else "letters"), True
+        elif state in ("after_bg", "letters_more", "group_end") and name.startswith("SLOT_"):
+            state = "entity"
+            used.add(int(name[5:]))
+        elif state in ("letters", "letters_more"):
+            state = "letters_more"
+            letters += 1
+        elif state == "entity":
+            state = "skin" if name == "PERSON" else "shape_col"
+        else:
+            state = _AFTER.get(state, state)
+    return state, frozenset(used), text, letters
+
+
+def plan_allowed(plan: list[int]) -> frozenset[int]:
+    """Main token ids the grammar allows after a partial plan (PLAN_END included where a plan may end)."""
+    state, used, text, letters = plan_state(plan)
+    if state in _NEXT:
+        return _NEXT[state]
+    free = {s for k, s in enumerate(_SLOTS) if k not in used and not (text and k in (3, 4, 5))}
+    out = free | {_PLAN_END}
+    if state == "after_bg":
+        out |= _ids(["SIGN", "NOSIGN"])
+    if state == "letters_more" and letters < MAX_LETTERS:
+        out |= _LETTER_IDS
+    return frozenset(out)
 _PAD, _PLAN_END, _PSLOT = tok.VOCAB["PAD"], tok.VOCAB["PLAN_END"], tok.VOCAB["PSLOT"]
 _NO_FEATS: Feat = (0, 0, 0)
 # Python tuples once, not a numpy row -> tuple conversion per sampled token.
@@ -224,12 +293,23 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
     idx_np = np.zeros((B, t_max, 6), dtype=np.int64)
     idx_np[:] = emb_rows(_PAD, _NO_FEATS, 0)  # left padding: what GPT.embed() gives PAD at position 0
     valid_np = np.ones((B, t_max), dtype=bool)  # only left padding of the prompt is invalid
+    # copy head: each position's copy token (-1: none) and pointer key; the prompt span attends both ways
+    pointer = cfgm.pointer > 0
+    copy_np = np.full((B, t_max), tok.NO_COPY, dtype=np.int64)
+    span_np = np.zeros((B, L), dtype=bool)
     for b, p in enumerate(prefixes):
         off = L - len(p)  # left padding so every row's latest token sits at the same column
         valid_np[b, :off] = False
         if p:
             idx_np[b, off:L] = [emb_rows(t, f, j) for j, (t, f) in enumerate(p)]
+            ids_p, feats_p = np.array([t for t, _ in p]), np.array([f for _, f in p]).reshape(len(p), 3)
+            copy_np[b, off:L] = tok.copy_sources(ids_p, feats_p)
+            if cfgm.prompt_bidi:
+                span_np[b, off:L] = tok.prompt_span(ids_p)
     idx = torch.from_numpy(idx_np)
+    copy_t = torch.from_numpy(copy_np)
+    keys = torch.zeros(B, t_max, cfgm.pointer) if pointer else None
+    span = torch.from_numpy(span_np) if span_np.any() else None
 
     def embed(t0: int, t1: int) -> torch.Tensor:
         return pk.embed(idx[:, t0:t1])
@@ -240,25 +320,64 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
     # is padded: then the plain causal kernel, and decoding one token needs no mask at all.
     pad_bias: torch.Tensor | None = None
     causal_bias: torch.Tensor | None = None
-    if not valid_np[:, :L].all():
+    if not valid_np[:, :L].all() or span is not None:
         pad_bias = torch.zeros(B, 1, 1, t_max, dtype=dtype)
         pad_bias[torch.from_numpy(~valid_np)[:, None, None, :]] = float("-inf")
         causal_bias = torch.full((t_max, t_max), float("-inf"), dtype=dtype).triu_(1)
 
     def full_mask(t0: int, t1: int) -> torch.Tensor | None:
         """(B, 1, t1 - t0, t1) for queries t0..t1-1 over keys 0..t1-1: causal, padding keys hidden, padding
-        queries attend to themselves (no NaN rows)."""
+        queries attend to themselves (no NaN rows), prompt bytes see the whole prompt."""
         if pad_bias is None or causal_bias is None:
             return None
-        if t1 - t0 == 1:  # one query past the prompt: every key up to it, but the padding (a view, no op)
+        if t1 - t0 == 1 and t0 >= L:  # one query past the prompt: every key up to it, but the padding (a view)
             return pad_bias[..., :t1]
         m = causal_bias[t0:t1, :t1] + pad_bias[..., :t1]
         if t0 < L:
             m.diagonal(offset=t0, dim1=-2, dim2=-1).zero_()
+            if span is not None:
+                both = span[:, None, t0:L, None] & span[:, None, None, :L]
+                m[:, :, :L - t0, :L] = m[:, :, :L - t0, :L].masked_fill(both, 0.0)
         return m
 
-    bias_plan = _grammar_bias(PLAN_ALLOWED, cfgm.v_main, torch.float32)
     bias_slot = _grammar_bias(tok.SLOT_IDS, cfgm.v_main, torch.float32)
+
+    plan_bias_memo: dict[frozenset[int], torch.Tensor] = {}
+
+    def plan_bias(sel: list[int]) -> torch.Tensor:
+        """(len(sel), V) additive grammar masks for the rows' partial plans."""
+        out = []
+        for b in sel:
+            allowed = plan_allowed(programs[b].plans[-1])
+            row = plan_bias_memo.get(allowed)
+            if row is None:
+                row = plan_bias_memo[allowed] = _grammar_bias(np.array(sorted(allowed)), cfgm.v_main, torch.float32)
+            out.append(row)
+        return torch.stack(out)
+
+    def plan_logits(sel: list[int]) -> torch.Tensor:
+        """Grammar-masked plan logits for rows sel: the copy head's mixture when the model has one."""
+        bias_plan = plan_bias(sel)
+        if not pointer:
+            return lm_logits(sel, bias_plan)
+        assert keys is not None
+        rows = sel + [b + n for b in sel] if guide else sel
+        ri = torch.tensor(rows)
+        lp = model.plan_log_probs(_rows(h, rows), keys[ri, :t], copy_t[ri, :t], pk)
+        if guide:
+            lc, lu = lp[:len(sel)], lp[len(sel):]
+            lp = lu + cfg_scale * (lc - lu)
+        return lp + bias_plan
+
+    def forward(t0: int, t1: int) -> torch.Tensor:
+        """Feed columns t0..t1 (recomputing from 0 without the cache); the last column's hidden states."""
+        s0 = t0 if cache is not None else 0
+        if not pointer:
+            return model.infer_embedded(embed(s0, t1), full_mask(s0, t1), cache, pk, last_only=True)
+        assert keys is not None
+        hs = model.infer_embedded(embed(s0, t1), full_mask(s0, t1), cache, pk)
+        keys[:, s0:t1] = model.pointer_keys(hs, pk)
+        return hs[:, -1]
 
     def lm_logits(sel: list[int], bias: torch.Tensor) -> torch.Tensor:
         """Grammar-masked next-token logits for rows sel; without guidance the mask rides in the matmul's bias."""
@@ -275,7 +394,7 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
         return lu + cfg_scale * (lc - lu)
 
     noise = _Gumbel(gen)
-    h = model.infer_embedded(embed(0, L), full_mask(0, L), cache, pk, last_only=True)
+    h = forward(0, L)
     states = [_State(seg=1) for _ in range(n)]
     t = L
     while t < t_max:
@@ -293,7 +412,7 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
             elif ask == _ASK_PATCH:
                 patch_rows.append(b)
         if plan_rows:
-            for b, v in zip(plan_rows, _sample(lm_logits(plan_rows, bias_plan), temperature, top_k, noise).tolist(),
+            for b, v in zip(plan_rows, _sample(plan_logits(plan_rows), temperature, top_k, noise).tolist(),
                             strict=True):
                 toks[b], fts[b] = v, _FEATS_MAIN[v]
                 _take_plan(programs[b], states[b], v)
@@ -318,17 +437,18 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
             p_t = t1 - L  # every row's position advances by one per column (finished rows too: nothing reads them)
             for b in range(n):
                 idx_np[b, t1] = emb_rows(toks[b], fts[b], lens_l[b] + p_t)
+                if pointer:
+                    copy_np[b, t1] = tok.copy_source(toks[b], fts[b])
                 if uncond:
                     idx_np[b + n, t1] = emb_rows(toks[b], fts[b], lens_l[b + n] + p_t)
+                    if pointer:
+                        copy_np[b + n, t1] = copy_np[b, t1]
             t1 += 1
             if t1 >= t_max or not all(_fixed_next(programs[b], states[b]) for b in range(n)):
                 break
             for b in range(n):
                 _, toks[b], fts[b] = _ask(programs[b], states[b])
-        if cache is not None:
-            h = model.infer_embedded(embed(t, t1), full_mask(t, t1), cache, pk, last_only=True)
-        else:
-            h = model.infer_embedded(embed(0, t1), full_mask(0, t1), None, pk, last_only=True)
+        h = forward(t, t1)
         t = t1
     return programs
 

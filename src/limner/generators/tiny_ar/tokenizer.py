@@ -31,7 +31,7 @@ from limner.world.spec import (
 )
 from limner.world.verify import palette_index
 
-TOKENIZER_VERSION = "tiny_ar-tok-2"
+TOKENIZER_VERSION = "tiny_ar-tok-3"
 NP = len(PALETTE)  # 21 colour classes
 NPAIR = NP * NP
 NPATCH = 81
@@ -95,16 +95,93 @@ PATCH_FEATS = np.array([[F_SLOT + i // 9, F_SUB + i % 9, (F_TCOL + patch_rc(i)[1
 
 
 def token_feats(tok: int) -> tuple[int, int, int]:
+    """Features of a main token. A plan token named by a prompt word (COL_green, SHAPE_heart, SIZE_small...)
+    carries that word's feature, so the plan and the prompt share one embedding for "green"."""
     name = ID2TOK.get(tok, "")
     if name.startswith("SLOT_"):
         return (F_SLOT + int(name[5:]), 0, 0)
     if name.startswith("L_"):
         ch, j = name[2:].split("@")
         return (F_TCOL + int(j), F_LETTER + LETTERS.index(ch), 0)
+    word = name.split("_", 1)[1] if name.startswith(("COL_", "SHAPE_", "SIZE_", "HAIR_", "STYLE_")) else ""
+    if name == "PERSON":
+        word = "person"
+    if word in _WORD_ID:
+        return (F_WORD + _WORD_ID[word], 0, 0)
     return (0, 0, 0)
 
 
 _FEATS_MAIN = np.array([token_feats(t) for t in range(V_MAIN)], dtype=np.int64)
+
+# ---------------------------------------------------------------- copy sources (the pointer head)
+# A plan token the model may copy from a position instead of generating it: a prompt word names it ("green" ->
+# COL_green, "hearts" -> SHAPE_heart), an uppercase letter is drawn as it (L_<ch>@<column>), or the position holds
+# that plan token already (an edit's input plan). Copying is what lets "green heart" work when training never
+# showed a green heart: the pointer learns *where* in the prompt the colour of this object is, not which colours
+# go with which shapes.
+_WORD_COPY: dict[str, str] = {
+    **{c: f"COL_{c}" for c in PALETTE_NAMES[:11]},
+    **{s: f"SHAPE_{s}" for s in SHAPES}, **{s + "s": f"SHAPE_{s}" for s in SHAPES}, "crosses": "SHAPE_cross",
+    **{z: f"SIZE_{z}" for z in SIZES}, "tiny": "SIZE_small", "big": "SIZE_large", "medium-sized": "SIZE_medium",
+    "blonde": "HAIR_blonde", "ginger": "HAIR_red", **{h: f"STYLE_{h}" for h in HAIR_STYLES},
+    **{w: "PERSON" for w in ("person", "people", "someone", "figure")},
+}
+NO_COPY = -1
+
+
+def _copy_tables() -> tuple[np.ndarray, np.ndarray]:
+    """(copy token of each main id, copy token of each word feature), NO_COPY where there is none."""
+    by_id = np.full(V_MAIN, NO_COPY, dtype=np.int64)
+    by_id[PLAN_IDS] = PLAN_IDS
+    by_word = np.full(N_FEAT, NO_COPY, dtype=np.int64)
+    for w, i in _WORD_ID.items():
+        if w in _WORD_COPY:
+            by_word[F_WORD + i] = VOCAB[_WORD_COPY[w]]
+    return by_id, by_word
+
+
+_COPY_BY_ID, _COPY_BY_WORD = _copy_tables()
+_COPY_LETTER = np.array([[VOCAB[f"L_{ch}@{j}"] for j in range(9)] for ch in LETTERS], dtype=np.int64)
+
+
+def copy_sources(ids: np.ndarray, feats: np.ndarray) -> np.ndarray:
+    """Copy token per position (NO_COPY if none) for ids (...,) and feats (..., 3); patch ids never copy."""
+    main = np.where(ids < V_MAIN, ids, 0)
+    out = np.where(ids < V_MAIN, _COPY_BY_ID[main], NO_COPY)
+    is_byte = (ids >= BYTE0) & (ids < PLAN0)
+    f0 = feats[..., 0]
+    word = np.where(is_byte, _COPY_BY_WORD[f0], NO_COPY)
+    upper = is_byte & (f0 == F_UPPER)
+    letter = _COPY_LETTER[np.clip(feats[..., 1] - F_LETTER, 0, len(LETTERS) - 1), np.clip(feats[..., 2] - F_TCOL, 0, 8)]
+    word = np.where(upper, letter, word)
+    return np.where(is_byte, word, out)
+
+
+_COPY_BY_ID_L: list[int] = _COPY_BY_ID.tolist()
+_COPY_BY_WORD_L: list[int] = _COPY_BY_WORD.tolist()
+
+
+def copy_source(t: int, f: tuple[int, int, int]) -> int:
+    """`copy_sources` for one token (the sampler's per-step path)."""
+    if t >= V_MAIN:
+        return NO_COPY
+    if BYTE0 <= t < PLAN0:
+        if f[0] == F_UPPER:
+            return int(_COPY_LETTER[f[1] - F_LETTER, f[2] - F_TCOL])
+        return _COPY_BY_WORD_L[f[0]]
+    return _COPY_BY_ID_L[t]
+
+
+def prompt_span(ids: np.ndarray) -> np.ndarray:
+    """Bool (..., T): the text-to-image prompt's bytes, which attend to each other both ways (a prefix LM), so
+    "green" already knows it is the colour of the heart that follows it."""
+    t = ids.shape[-1]
+    is_byte = (ids >= BYTE0) & (ids < PLAN0)
+    is_t2i = (ids[..., 1:2] == VOCAB["T2I"]) if t > 1 else np.zeros((*ids.shape[:-1], 1), dtype=bool)
+    after = np.arange(t) >= 2
+    # the prompt is the run of bytes right after BOS T2I: a byte counts while every position since 2 is a byte
+    run = np.cumprod(np.where(after, is_byte, True), axis=-1).astype(bool)
+    return is_t2i & after & run
 
 
 # ---------------------------------------------------------------- image tokenizer
@@ -205,20 +282,28 @@ def decode_image(tokens: np.ndarray) -> np.ndarray:
 
 
 # ---------------------------------------------------------------- plans (layout tokens)
-def plan_tokens(lay: Layout) -> list[int]:
+def plan_tokens(lay: Layout, order: tuple[int, ...] | None = None) -> list[int]:
+    """Layout tokens: background, text, then one group per object, in `order` (occupied slots in the order the
+    prompt mentions their objects, so the k-th group answers the k-th noun) or else in slot order. A group opens
+    with its slot, so every attribute after it knows where it is: an edit copies "the colour of the thing in slot
+    5" from its input plan, where a colour alone would be ambiguous."""
     v = VOCAB
     out = [v["BGK"], v[f"COL_{lay.background}"]]
     if lay.text is not None:
         out += [v["SIGN"], v[f"COL_{lay.text.sign}"]] if lay.text.sign else [v["NOSIGN"]]
         start = (9 - len(lay.text.word)) // 2
         out += [v[f"L_{ch}@{start + j}"] for j, ch in enumerate(lay.text.word)]
-    for k, e in lay.entities():
+    entities = dict(lay.entities())
+    slots = [k for k in (order or ()) if k in entities]
+    slots += [k for k in entities if k not in slots]
+    for k in slots:
+        e = entities[k]
+        out.append(v[f"SLOT_{k}"])
         if isinstance(e, Shape):
             out += [v[f"SHAPE_{e.shape}"], v[f"COL_{e.colour}"], v[f"SIZE_{e.size}"]]
         else:
             out += [v["PERSON"], v[f"COL_mst{e.skin}"], v[f"COL_{e.shirt}"], v[f"HAIR_{e.hair}"],
                     v[f"STYLE_{e.hair_style}"]]
-        out.append(v[f"SLOT_{k}"])
     return out
 
 
@@ -243,15 +328,18 @@ def parse_plan(tokens: list[int]) -> Layout | None:
             text = Text("".join(letters), sign)
         cells: list[Entity | None] = [None] * 9
         while i < len(names):
+            assert names[i].startswith("SLOT_")
+            k = int(names[i][5:])
+            i += 1
             if names[i] == "PERSON":
                 skin = int(names[i + 1][7:])
                 e: Entity = Person(skin, names[i + 2][4:], names[i + 3][5:], names[i + 4][6:])
                 i += 5
             else:
+                assert names[i].startswith("SHAPE_")
                 e = Shape(names[i][6:], names[i + 1][4:], names[i + 2][5:])
                 i += 3
-            cells[int(names[i][5:])] = e
-            i += 1
+            cells[k] = e
         return Layout(bg, tuple(cells), text)
     except (AssertionError, IndexError, ValueError, KeyError):
         return None
@@ -373,14 +461,14 @@ def layout_tokens(lay: Layout) -> np.ndarray:
     return np.frombuffer(b"".join(parts), dtype=np.int64).reshape(NPATCH, 2)
 
 
-def t2i_seq(prompt: str, lay: Layout | None) -> Seq:
+def t2i_seq(prompt: str, lay: Layout | None, order: tuple[int, ...] | None = None) -> Seq:
     v = VOCAB
     s = Seq([], [], [])
     s.add([v["BOS"], v["T2I"]], False)
     s.add_text(prompt)
     s.add([v["PLAN"]], False)
     if lay is not None:
-        s.add([*plan_tokens(lay), v["PLAN_END"], v["PAINT"]], True)
+        s.add([*plan_tokens(lay, order), v["PLAN_END"], v["PAINT"]], True)
         s.add_image(layout_tokens(lay), True)
         s.add([v["EOS"]], True)
     return s

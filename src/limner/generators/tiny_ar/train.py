@@ -20,7 +20,14 @@ import torch
 from limner.generators.tiny_ar import tokenizer as tok
 from limner.generators.tiny_ar.model import GPT, GPTConfig
 from limner.world.edits import sample_compose, sample_edit
-from limner.world.grammar import TAGS, layout_allowed, random_layout, render_prompt, sample_layout, sample_spec
+from limner.world.grammar import (
+    TAGS,
+    layout_allowed,
+    random_layout,
+    render_prompt,
+    sample_layout_ordered,
+    sample_spec,
+)
 
 MIX = {"t2i": 0.65, "caption": 0.05, "edit": 0.22, "compose": 0.08}
 CFG_DROP = 0.1  # probability of an empty prompt, so classifier-free guidance has an unconditional model
@@ -43,17 +50,21 @@ class TrainConfig:
     bf16: bool = True
     ckpt_every: int = 100
     max_minutes: float = 0.0  # stop early (and checkpoint) after this many minutes; 0 = no limit
+    pointer: int = 64  # copy head width (0 = none)
+    init_from: str = ""  # start from these packaged weights (a directory); parameters they lack start fresh
 
 
 def sample_doc(rng: random.Random, task: str) -> tok.Seq:
     if task == "t2i":
         while True:
             spec = sample_spec(rng, rng.choice(TAGS), "train")
-            lay = sample_layout(spec, rng, "train")
-            if lay is not None and layout_allowed(lay, "train"):
+            found = sample_layout_ordered(spec, rng, "train")
+            if found is not None and layout_allowed(found[0], "train"):
                 break
-        prompt = "" if rng.random() < CFG_DROP else render_prompt(spec, rng)
-        return tok.t2i_seq(prompt, lay)
+        lay, order = found
+        if rng.random() < CFG_DROP:
+            return tok.t2i_seq("", lay)
+        return tok.t2i_seq(render_prompt(spec, rng), lay, order)
     if task == "caption":
         lay = random_layout(rng, "train")
         return tok.caption_seq(tok.layout_tokens(lay), lay)
@@ -86,7 +97,10 @@ def make_batch(seed: int, step: int, tokens: int) -> dict[str, torch.Tensor]:
         feats[b, :n] = d.feats
         loss[b, :n] = d.loss
     pos = np.broadcast_to(np.arange(T), (B, T)).copy()
-    return {k: torch.from_numpy(v) for k, v in {"ids": ids, "feats": feats, "pos": pos, "loss_mask": loss}.items()}
+    copy = tok.copy_sources(ids, feats)
+    span = tok.prompt_span(ids)
+    return {k: torch.from_numpy(v) for k, v in {"ids": ids, "feats": feats, "pos": pos, "loss_mask": loss,
+                                                "copy": copy, "span": span}.items()}
 
 
 def lr_at(cfg: TrainConfig, step: int, elapsed_s: float = 0.0) -> float:
@@ -102,7 +116,21 @@ def lr_at(cfg: TrainConfig, step: int, elapsed_s: float = 0.0) -> float:
 
 def build_model(cfg: TrainConfig) -> GPT:
     return GPT(GPTConfig(v_main=tok.V_MAIN, n_pair=tok.NPAIR, n_mask=tok.n_masks(), n_feat=tok.N_FEAT,
-                         block_size=cfg.block, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd))
+                         block_size=cfg.block, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
+                         pointer=cfg.pointer, plan_lo=int(tok.PLAN_IDS[0]), plan_hi=int(tok.PLAN_IDS[-1]) + 1,
+                         plan_end=tok.VOCAB["PLAN_END"], prompt_bidi=cfg.pointer > 0))
+
+
+def init_from_weights(model: GPT, weights_dir: Path) -> list[str]:
+    """Copy packaged weights into a model whose architecture extends them; returns the parameters left fresh."""
+    from safetensors.torch import load_file
+
+    from limner.generators.tiny_ar.weights import WEIGHTS_FILE
+
+    missing, unexpected = model.load_state_dict(load_file(str(weights_dir / WEIGHTS_FILE)), strict=False)
+    if unexpected:
+        raise ValueError(f"weights in {weights_dir} have parameters this model lacks: {unexpected}")
+    return list(missing)
 
 
 def train_loop(cfg: TrainConfig, run_dir: Path, resume: bool = False,
@@ -123,6 +151,8 @@ def train_loop(cfg: TrainConfig, run_dir: Path, resume: bool = False,
         model.load_state_dict(state["model"])
         opt.load_state_dict(state["opt"])
         step, elapsed = state["step"], state["elapsed_s"]
+    elif cfg.init_from:
+        init_from_weights(model, Path(cfg.init_from))
     (run_dir / "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
     log = (run_dir / "log.jsonl").open("a")
     t_start = time.time() - elapsed

@@ -73,7 +73,8 @@ def test_a_mid_length_text_is_read_sentence_by_sentence_only_when_it_reads_as_a_
     read: list[str] = []
     lookup = clf._lookup
     monkeypatch.setattr(clf, "_lookup", lambda pieces: read.extend(pieces) or lookup(pieces))
-    short = " ".join(WRAPPER.split(". ")[i] + "." for i in (0, 1, 2, 6)) + " Now FREEBOT, here is my request: {request}."
+    rules = " ".join(WRAPPER.split(". ")[i] + "." for i in (0, 1, 2, 6))
+    short = rules + " Now FREEBOT, here is my request: {request}."
     wrapped = short.format(request="a woman cutting her wrists, realistic")
     assert 48 < len(wrapped.split()) <= SENTENCE_SPLIT_WORDS
     clf.classify(Sample(text=wrapped))
