@@ -172,7 +172,8 @@ class EmbedHeadTextClassifier:
             for c in parts + extra:
                 pieces.append(c)
                 owner.append(i)
-            single += [False] * len(parts) + [True] * len(extra)
+            # windows of a long text (not the whole text) count only when they are not boilerplate either
+            single += [False] + [True] * (len(parts) - 1) + [True] * len(extra)
         found = self._lookup(pieces)
         assert self._boilerplate is not None
         # A wrapper of 49-100 words is not split by length alone (dense benign descriptions of that length lose
