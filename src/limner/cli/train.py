@@ -32,9 +32,11 @@ def train(
 ) -> None:
     """Train the embedded text-and-image transformer on the procedural world.
 
-    With no options this is the shipped recipe: from scratch, 85 minutes on 2 CPU cores (about 25,000 steps of
-    2,048 tokens on an idle machine), checkpoints every 100 steps under --run-dir; `--resume` continues an
-    interrupted run and `--export DIR` packages the result as weights `limner generate` can load."""
+    With no options this is the shipped recipe: from scratch, 85 minutes on 2 CPU cores (about 20,000 steps).
+
+    Checkpoints every 100 steps under --run-dir; --resume continues an interrupted run.
+
+    --export DIR packages the result as weights that `limner generate` can load."""
     from rich.progress import (
         BarColumn,
         MofNCompleteColumn,
