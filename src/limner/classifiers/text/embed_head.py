@@ -164,7 +164,9 @@ class EmbedHeadTextClassifier:
         pieces: list[str] = []
         owner: list[int] = []
         whole: list[int] = []
-        single: list[bool] = []  # a single sentence of a long text: counts only if it is not jailbreak boilerplate
+        # a window or single sentence of a long text (not the whole text): counts only if it is not jailbreak
+        # boilerplate
+        filtered: list[bool] = []
         for i, t in enumerate(texts):
             whole.append(len(pieces))  # chunks() puts the whole text first
             parts = chunks(t) if windows else [t]
@@ -172,8 +174,7 @@ class EmbedHeadTextClassifier:
             for c in parts + extra:
                 pieces.append(c)
                 owner.append(i)
-            # windows of a long text (not the whole text) count only when they are not boilerplate either
-            single += [False] + [True] * (len(parts) - 1) + [True] * len(extra)
+            filtered += [False] + [True] * (len(parts) - 1 + len(extra))
         found = self._lookup(pieces)
         assert self._boilerplate is not None
         # A wrapper of 49-100 words is not split by length alone (dense benign descriptions of that length lose
@@ -189,15 +190,15 @@ class EmbedHeadTextClassifier:
                         if s not in own:
                             extra_pieces.append(s)
                             owner.append(i)
-                            single.append(True)
+                            filtered.append(True)
             pieces += extra_pieces
             found += self._lookup(extra_pieces)
         n_labels = len(self._heads.labels)
         pooled = np.stack([f[0] for f in found]) if found else np.zeros((0, 384), dtype=np.float32)
         p = np.stack([f[1] for f in found]) if found else np.zeros((0, n_labels), dtype=np.float32)
         keep = np.ones(len(pieces), dtype=bool)
-        if any(single):
-            idx = np.flatnonzero(single)
+        if any(filtered):
+            idx = np.flatnonzero(filtered)
             keep[idx] = self._boilerplate.scores(pooled[idx])[:, 0] < BOILERPLATE_THRESHOLD
         out = np.zeros((len(texts), p.shape[1]), dtype=np.float32)
         if keep.any():

@@ -59,6 +59,13 @@ class _State:
     n_plan: int = 0
 
 
+_PAD, _PLAN_END, _PSLOT = tok.VOCAB["PAD"], tok.VOCAB["PLAN_END"], tok.VOCAB["PSLOT"]
+_NO_FEATS: Feat = (0, 0, 0)
+# Python tuples once, not a numpy row -> tuple conversion per sampled token.
+_FEATS_MAIN: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok._FEATS_MAIN]
+_PATCH_FEATS: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok.PATCH_FEATS]
+# What a row asks the model for at a step.
+_ASK_PLAN, _ASK_SLOT, _ASK_PATCH = 1, 2, 3
 
 
 def _ids(names: list[str]) -> frozenset[int]:
@@ -69,6 +76,7 @@ def _ids(names: list[str]) -> frozenset[int]:
 # parses, and the copy head cannot loop on one token.
 _SLOTS = [tok.VOCAB[f"SLOT_{k}"] for k in range(9)]
 _LETTER_IDS = frozenset(i for n, i in tok.VOCAB.items() if n.startswith("L_"))
+_SIGN_IDS = _ids(["SIGN", "NOSIGN"])
 _NEXT: dict[str, frozenset[int]] = {
     "start": _ids(["BGK"]),
     "bg": _ids([f"COL_{c}" for c in BACKGROUNDS]),
@@ -115,17 +123,10 @@ def plan_allowed(plan: list[int]) -> frozenset[int]:
     free = {s for k, s in enumerate(_SLOTS) if k not in used and not (text and k in (3, 4, 5))}
     out = free | {_PLAN_END}
     if state == "after_bg":
-        out |= _ids(["SIGN", "NOSIGN"])
+        out |= _SIGN_IDS
     if state == "letters_more" and letters < MAX_LETTERS:
         out |= _LETTER_IDS
     return frozenset(out)
-_PAD, _PLAN_END, _PSLOT = tok.VOCAB["PAD"], tok.VOCAB["PLAN_END"], tok.VOCAB["PSLOT"]
-_NO_FEATS: Feat = (0, 0, 0)
-# Python tuples once, not a numpy row -> tuple conversion per sampled token.
-_FEATS_MAIN: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok._FEATS_MAIN]
-_PATCH_FEATS: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok.PATCH_FEATS]
-# What a row asks the model for at a step.
-_ASK_PLAN, _ASK_SLOT, _ASK_PATCH = 1, 2, 3
 
 
 def _grammar_bias(allowed: np.ndarray, v: int, dtype: torch.dtype) -> torch.Tensor:
