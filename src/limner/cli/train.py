@@ -25,6 +25,9 @@ def train(
              "and time runs out first. The default is the shipped recipe.")] = 85.0,
     resume: Annotated[bool, typer.Option("--resume", help="Continue from run_dir/ckpt.pt.")] = False,
     pointer: Annotated[int, typer.Option(help="Width of the copy head (pointer over prompt words); 0 = none.")] = 64,
+    paint_layout: Annotated[bool, typer.Option(
+        help="While painting, each position reads the plan tokens of the slot it paints (shape, colour, size).")
+                            ] = True,
     init_from: Annotated[Path | None, typer.Option(
         help="Start from packaged weights (a directory with model.safetensors); parameters they lack, such as a "
              "new copy head, start fresh. Ignored with --resume.")] = None,
@@ -51,7 +54,7 @@ def train(
 
     cfg = TrainConfig(steps=steps, tokens=tokens, n_layer=n_layer, n_embd=n_embd, n_head=n_head, lr=lr, seed=seed,
                       threads=threads, bf16=bf16, max_minutes=max_minutes,
-                      pointer=pointer, init_from=str(init_from) if init_from else "")
+                      pointer=pointer, paint_layout=paint_layout, init_from=str(init_from) if init_from else "")
     with Progress(TextColumn("[bold]tiny_ar"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("train", total=steps, info="")

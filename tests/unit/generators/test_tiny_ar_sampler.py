@@ -116,3 +116,40 @@ def test_plan_grammar_accepts_every_training_plan_and_keeps_samples_parseable() 
     S.run(_micro(), progs, seed=3, temperature=1.0)
     for p in progs:
         assert tok.parse_plan(p.plans[0]) is not None
+
+
+def test_the_sampler_paints_with_the_layouts_training_sequences_carry() -> None:
+    """Greedy sampling must pick, at every image step, the argmax of the training forward run on the same tokens
+    with the painting layouts `Seq.add_painting` builds: the sampler and the training data agree on which slot's
+    plan tokens each position carries."""
+    m = _micro()
+    assert m.cfg.n_lay == tok.N_LAY
+    with torch.no_grad():  # make the layout matter more than an untrained model's noise would
+        m.wlay.weight[1:].normal_(0.0, 1.0)
+    prompt = "a big red star on the left and a small blue ring at the top right"
+    prog = S.t2i_program(prompt)
+    S.run(m, [prog], seed=0, temperature=0.0, image_temperature=0.0)
+    plan = prog.plans[-1]
+    patches = prog.patches()
+    assert [t for t, _ in tok.image_stream(patches)] == prog.image  # the sampled stream is well formed
+    assert any(lay != tok.NO_LAY for lay in tok.paint_layout(plan))
+    seq = tok.t2i_seq(prompt, None)
+    seq.add([*plan, tok.VOCAB["PLAN_END"], tok.VOCAB["PAINT"]], True)
+    seq.add_painting(patches, plan)
+    ids = torch.tensor([seq.ids])
+    feats, lay = torch.tensor([seq.feats]), torch.tensor([seq.lay])
+    pos = torch.arange(ids.shape[1])[None]
+    span = torch.from_numpy(tok.prompt_span(ids.numpy()))
+    T = ids.shape[1]
+    mask = (torch.ones(T, T, dtype=torch.bool).tril() | (span[:, :, None] & span[:, None, :]))[:, None]
+    with torch.no_grad():
+        h = m.hidden(ids, feats, pos, mask, lay=lay)[0]
+    start = len(seq.ids) - len(prog.image)
+    for j, t in enumerate(prog.image):
+        hj = h[start + j - 1]
+        if t < m.cfg.v_main:
+            assert t == int(m.lm_head(hj)[tok.SLOT_IDS].argmax()) + int(tok.SLOT_IDS[0]), j
+        else:
+            pair, mk = divmod(t - m.cfg.v_main, m.cfg.n_mask)
+            assert pair == int(m.col_head(hj).argmax()), j
+            assert mk == int(m.mask_logits(hj[None], torch.tensor([pair]))[0].argmax()), j

@@ -39,6 +39,7 @@ class GPTConfig:
     plan_hi: int = 0
     plan_end: int = 0
     prompt_bidi: bool = False  # the text-to-image prompt attends both ways (tokenizer.prompt_span)
+    n_lay: int = 0  # plan tokens per position of the painting layout (tokenizer.paint_layout; 0 = none)
 
     def to_dict(self) -> dict[str, int | float]:
         return asdict(self)
@@ -126,6 +127,8 @@ class GPT(nn.Module):
         self.wmask = nn.Embedding(cfg.n_mask, d)
         self.wfeat = nn.Embedding(cfg.n_feat, d, padding_idx=0)
         self.wpe = nn.Embedding(cfg.block_size, d)
+        if cfg.n_lay:
+            self.wlay = nn.Embedding(cfg.v_main, d, padding_idx=0)
         self.blocks = nn.ModuleList([Block(cfg) for _ in range(cfg.n_layer)])
         self.ln_f = nn.LayerNorm(d)
         self.lm_head = nn.Linear(d, cfg.v_main, bias=False)
@@ -140,6 +143,9 @@ class GPT(nn.Module):
         for n, p in self.named_parameters():
             if n.endswith("c_proj.weight"):
                 nn.init.normal_(p, 0.0, 0.02 / math.sqrt(2 * cfg.n_layer))
+        if cfg.n_lay:
+            with torch.no_grad():
+                self.wlay.weight[0].zero_()  # "no object": adds nothing
 
     @staticmethod
     def _init(m: nn.Module) -> None:
@@ -150,19 +156,24 @@ class GPT(nn.Module):
         elif isinstance(m, nn.Embedding):
             nn.init.normal_(m.weight, 0.0, 0.02)
 
-    def embed(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor) -> torch.Tensor:
-        """ids (B, T): < v_main are main tokens, the rest encode a patch as v_main + pair * n_mask + mask."""
+    def embed(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor, lay: torch.Tensor | None = None
+              ) -> torch.Tensor:
+        """ids (B, T): < v_main are main tokens, the rest encode a patch as v_main + pair * n_mask + mask.
+        lay (B, T, n_lay): each position's painting layout (plan token ids, 0 = none)."""
         v = self.cfg.v_main
         is_patch = ids >= v
         pid = (ids - v).clamp(min=0)
         x_main = self.wte(ids.clamp(max=v - 1))
         x_patch = self.wcol(pid // self.cfg.n_mask) + self.wmask(pid % self.cfg.n_mask)
         x = torch.where(is_patch.unsqueeze(-1), x_patch, x_main)
-        return x + self.wfeat(feats).sum(2) + self.wpe(pos)
+        x = x + self.wfeat(feats).sum(2) + self.wpe(pos)
+        if self.cfg.n_lay and lay is not None:
+            x = x + self.wlay(lay).sum(2)
+        return x
 
     def hidden(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor, mask: torch.Tensor | None,
-               cache: KVCache | None = None) -> torch.Tensor:
-        x = self.embed(ids, feats, pos)
+               cache: KVCache | None = None, lay: torch.Tensor | None = None) -> torch.Tensor:
+        x = self.embed(ids, feats, pos, lay)
         for i, block in enumerate(self.blocks):
             x = block(x, mask, cache, i)
         if cache is not None:
@@ -233,17 +244,17 @@ class GPT(nn.Module):
         return self.mask_head(h + self.col_cond(pair))
 
     def loss(self, ids: torch.Tensor, feats: torch.Tensor, pos: torch.Tensor, loss_mask: torch.Tensor,
-             copy: torch.Tensor | None = None, span: torch.Tensor | None = None
+             copy: torch.Tensor | None = None, span: torch.Tensor | None = None, lay: torch.Tensor | None = None
              ) -> tuple[torch.Tensor, dict[str, float]]:
         """Next-token loss over right-padded documents (padding only ever follows real tokens). `copy` (B, T):
         each position's copy token or -1 (`tokenizer.copy_sources`); `span` (B, T) bool: the prompt bytes that
-        attend both ways (`tokenizer.prompt_span`)."""
+        attend both ways (`tokenizer.prompt_span`); `lay` (B, T, n_lay): painting layouts."""
         mask = None
         if self.cfg.prompt_bidi and span is not None and bool(span.any()):
             T = ids.shape[1]
             causal = torch.ones(T, T, dtype=torch.bool, device=ids.device).tril()
             mask = (causal | (span[:, :, None] & span[:, None, :]))[:, None]
-        h_all = self.hidden(ids, feats, pos, mask)
+        h_all = self.hidden(ids, feats, pos, mask, lay=lay)
         h, tgt, lm = h_all[:, :-1], ids[:, 1:], loss_mask[:, 1:]
         v = self.cfg.v_main
         sel_main = lm & (tgt < v)
@@ -327,8 +338,9 @@ class _LayerPack:
 class InferPack:
     """What `GPT.infer_embedded` and the sampler read: per-layer (in, out) weights, the heads, and every input
     embedding table stacked into one (plus a zero row), so that a token's input vector is the sum of six rows:
-    token or colour pair, mask code or the zero row, three features, position (see `emb_rows`). Feeding a token
-    back is then one gather and one sum instead of the dozen small ops of `GPT.embed()`."""
+    token or colour pair, mask code or the zero row, three features, position (see `emb_rows`), and with a
+    painting layout n_lay more. Feeding a token back is then one gather and one sum instead of the dozen small ops
+    of `GPT.embed()`."""
 
     def __init__(self, m: GPT, key: tuple[tuple[int, int], ...]) -> None:
         c = m.cfg
@@ -342,7 +354,10 @@ class InferPack:
         self.mh0_w, self.mh0_b = mh0.weight.t().contiguous(), mh0.bias  # type: ignore[union-attr]
         self.mh2_w, self.mh2_b = mh2.weight.t().contiguous(), mh2.bias  # type: ignore[union-attr]
         w = [m.wte.weight, m.wcol.weight, m.wmask.weight, m.wfeat.weight, m.wpe.weight]
-        self.table = torch.cat([*w, w[0].new_zeros(1, c.n_embd)])
+        w.append(w[0].new_zeros(1, c.n_embd))
+        if c.n_lay:
+            w.append(m.wlay.weight)
+        self.table = torch.cat(w)
         if c.pointer:
             self.ptr_q_w, self.ptr_q_b = m.ptr_q.weight.t().contiguous(), m.ptr_q.bias
             self.ptr_k_w, self.ptr_k_b = m.ptr_k.weight.t().contiguous(), m.ptr_k.bias
@@ -353,17 +368,26 @@ class InferPack:
         self.o_feat = self.o_mask + c.n_mask
         self.o_pos = self.o_feat + c.n_feat
         self.o_zero = self.o_pos + c.block_size
+        self.o_lay = self.o_zero + 1
+        self.n_lay = c.n_lay
+        self.n_rows = 6 + c.n_lay
 
-    def emb_rows(self, t: int, f: tuple[int, int, int], p: int) -> tuple[int, int, int, int, int, int]:
-        """Rows of `table` whose sum is GPT.embed() of token t with features f at position p."""
+    def emb_rows(self, t: int, f: tuple[int, int, int], p: int, lay: tuple[int, ...] = ()) -> tuple[int, ...]:
+        """Rows of `table` whose sum is GPT.embed() of token t with features f at position p (and painting layout
+        lay, plan token ids, when the model reads one)."""
         o = self.o_feat
         if t >= self.v_main:  # a patch: colour pair + mask code
             pair, mk = divmod(t - self.v_main, self.n_mask)
-            return self.o_col + pair, self.o_mask + mk, o + f[0], o + f[1], o + f[2], self.o_pos + p
-        return t, self.o_zero, o + f[0], o + f[1], o + f[2], self.o_pos + p
+            rows = (self.o_col + pair, self.o_mask + mk, o + f[0], o + f[1], o + f[2], self.o_pos + p)
+        else:
+            rows = (t, self.o_zero, o + f[0], o + f[1], o + f[2], self.o_pos + p)
+        if not self.n_lay:
+            return rows
+        ol = self.o_lay
+        return rows + (tuple(ol + x for x in lay) if lay else (ol,) * self.n_lay)
 
     def embed(self, rows: torch.Tensor) -> torch.Tensor:
-        """rows (B, T, 6) -> input embeddings (B, T, C)."""
+        """rows (B, T, n_rows) -> input embeddings (B, T, C)."""
         return torch.embedding(self.table, rows).sum(2)
 
     def lm_logits(self, h: torch.Tensor) -> torch.Tensor:

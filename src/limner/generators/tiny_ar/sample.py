@@ -35,6 +35,7 @@ class Program:
     segments: list[tuple[str, list[tuple[int, Feat]] | None]]
     plans: list[list[int]] = field(default_factory=list)  # filled by sampling
     image: list[int] = field(default_factory=list)
+    paint_lay: list[tuple[int, ...]] = field(default_factory=list)  # the latest plan's painting layout, per slot
 
     def patches(self) -> np.ndarray:
         return tok.stream_to_patches(self.image)
@@ -59,7 +60,7 @@ class _State:
     n_plan: int = 0
 
 
-_PAD, _PLAN_END, _PSLOT = tok.VOCAB["PAD"], tok.VOCAB["PLAN_END"], tok.VOCAB["PSLOT"]
+_PAD, _PLAN_END, _PSLOT, _PAINT = tok.VOCAB["PAD"], tok.VOCAB["PLAN_END"], tok.VOCAB["PSLOT"], tok.VOCAB["PAINT"]
 _NO_FEATS: Feat = (0, 0, 0)
 # Python tuples once, not a numpy row -> tuple conversion per sampled token.
 _FEATS_MAIN: list[Feat] = [(int(a), int(b), int(c)) for a, b, c in tok._FEATS_MAIN]
@@ -232,8 +233,21 @@ def _take_plan(prog: Program, s: _State, t: int) -> None:
     s.n_plan += 1
     if t == _PLAN_END:
         s.seg, s.n_plan = s.seg + 1, 0
+        prog.paint_lay = tok.paint_layout(prog.plans[-1])
     else:
         prog.plans[-1].append(t)
+
+
+def _lay_after(prog: Program, s: _State, t: int) -> tuple[int, ...]:
+    """Painting layout fed with token t (already taken): that of the slot of the token it predicts. PAINT
+    predicts slot 0; an image token, the slot the state now points at, while the image lasts."""
+    if not prog.paint_lay:
+        return tok.NO_LAY
+    if t == _PAINT:
+        return prog.paint_lay[0]
+    if not s.done and s.seg < len(prog.segments) and prog.segments[s.seg][0] == "image":
+        return prog.paint_lay[s.slot]
+    return tok.NO_LAY
 
 
 def _take_slot(prog: Program, s: _State, t: int) -> Feat:
@@ -286,12 +300,13 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
     L = int(lens.max())
     lens_l = lens.tolist()
     t_max = L + 2 * MAX_PLAN + 9 * 10 + 300
-    # Each position's input is the sum of six rows of the model's stacked embedding table (InferPack): the loop
-    # writes those row numbers element-wise into a numpy array (cheap), which torch reads through shared memory,
-    # so feeding a token back costs one gather and one sum.
+    # Each position's input is the sum of six (or, with a painting layout, more) rows of the model's stacked
+    # embedding table (InferPack): the loop writes those row numbers element-wise into a numpy array (cheap),
+    # which torch reads through shared memory, so feeding a token back costs one gather and one sum.
     pk = model.infer_pack()
     emb_rows = pk.emb_rows
-    idx_np = np.zeros((B, t_max, 6), dtype=np.int64)
+    lay_on = pk.n_lay > 0
+    idx_np = np.zeros((B, t_max, pk.n_rows), dtype=np.int64)
     idx_np[:] = emb_rows(_PAD, _NO_FEATS, 0)  # left padding: what GPT.embed() gives PAD at position 0
     valid_np = np.ones((B, t_max), dtype=bool)  # only left padding of the prompt is invalid
     # copy head: each position's copy token (-1: none) and pointer key; the prompt span attends both ways
@@ -437,11 +452,12 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
                 return programs
             p_t = t1 - L  # every row's position advances by one per column (finished rows too: nothing reads them)
             for b in range(n):
-                idx_np[b, t1] = emb_rows(toks[b], fts[b], lens_l[b] + p_t)
+                lay = _lay_after(programs[b], states[b], toks[b]) if lay_on else ()
+                idx_np[b, t1] = emb_rows(toks[b], fts[b], lens_l[b] + p_t, lay)
                 if pointer:
                     copy_np[b, t1] = tok.copy_source(toks[b], fts[b])
                 if uncond:
-                    idx_np[b + n, t1] = emb_rows(toks[b], fts[b], lens_l[b + n] + p_t)
+                    idx_np[b + n, t1] = emb_rows(toks[b], fts[b], lens_l[b + n] + p_t, lay)
                     if pointer:
                         copy_np[b + n, t1] = copy_np[b, t1]
             t1 += 1

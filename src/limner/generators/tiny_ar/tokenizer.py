@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import numpy as np
@@ -345,20 +345,47 @@ def parse_plan(tokens: list[int]) -> Layout | None:
         return None
 
 
+# ---------------------------------------------------------------- painting layout
+# While the model paints, every input position also carries the plan tokens of the object in the slot it is about
+# to paint (its "painting layout"): shape, colour and size, or person, skin, shirt, hair and style. The painter then
+# reads "a heart, green, small" directly instead of finding the slot's plan group by attention, so a held-out pair
+# (a green heart) is painted with the heart's mask: the mask no longer has to be recalled from the colour.
+N_LAY = 5
+NO_LAY: tuple[int, ...] = (0,) * N_LAY  # id 0 (PAD) is the embedding's zero row
+
+
+def paint_layout(plan: list[int]) -> list[tuple[int, ...]]:
+    """Per slot (9), the plan tokens of its object after the slot token, 0-padded to N_LAY; NO_LAY if empty."""
+    out = [NO_LAY] * 9
+    slot: int | None = None
+    group: list[int] = []
+    for t in [*plan, -1]:
+        name = ID2TOK.get(t, "")
+        if name.startswith("SLOT_") or t == -1:
+            if slot is not None:
+                out[slot] = tuple((group + [0] * N_LAY)[:N_LAY])
+            slot, group = (int(name[5:]) if t != -1 else None), []
+        elif slot is not None:
+            group.append(t)
+    return out
+
+
 # ---------------------------------------------------------------- task sequences
 @dataclass
 class Seq:
-    """One training/inference document: main-or-patch token ids, features and loss flags."""
+    """One training/inference document: main-or-patch token ids, features, loss flags and painting layouts."""
 
     ids: list[int]
     feats: list[tuple[int, int, int]]
     loss: list[bool]
+    lay: list[tuple[int, ...]] = field(default_factory=list)
 
     def add(self, toks: list[int], loss: bool) -> None:
         for t in toks:
             self.ids.append(t)
             self.feats.append(tuple(_FEATS_MAIN[t]))  # type: ignore[arg-type]
             self.loss.append(loss)
+            self.lay.append(NO_LAY)
 
     def add_text(self, text: str) -> None:
         """Prompt bytes (never in the loss) with their word features."""
@@ -366,12 +393,26 @@ class Seq:
             self.ids.append(t)
             self.feats.append(f)
             self.loss.append(False)
+            self.lay.append(NO_LAY)
 
     def add_image(self, patches: np.ndarray, loss: bool) -> None:
         for tok_id, feats in image_stream(patches):
             self.ids.append(tok_id)
             self.feats.append(feats)
             self.loss.append(loss)
+            self.lay.append(NO_LAY)
+
+    def add_painting(self, patches: np.ndarray, plan: list[int]) -> None:
+        """The output image after PAINT (in the loss). Each position carries the painting layout of the slot of
+        the token it predicts: PAINT that of slot 0, a slot's last token that of the next slot, the last none."""
+        per_slot = paint_layout(plan)
+        stream = image_stream(patches)
+        self.lay[-1] = per_slot[stream[0][1][0] - F_SLOT]
+        for j, (tok_id, feats) in enumerate(stream):
+            self.ids.append(tok_id)
+            self.feats.append(feats)
+            self.loss.append(True)
+            self.lay.append(per_slot[stream[j + 1][1][0] - F_SLOT] if j + 1 < len(stream) else NO_LAY)
 
 
 def image_stream(patches: np.ndarray) -> list[tuple[int, tuple[int, int, int]]]:
@@ -468,8 +509,9 @@ def t2i_seq(prompt: str, lay: Layout | None, order: tuple[int, ...] | None = Non
     s.add_text(prompt)
     s.add([v["PLAN"]], False)
     if lay is not None:
-        s.add([*plan_tokens(lay, order), v["PLAN_END"], v["PAINT"]], True)
-        s.add_image(layout_tokens(lay), True)
+        plan = plan_tokens(lay, order)
+        s.add([*plan, v["PLAN_END"], v["PAINT"]], True)
+        s.add_painting(layout_tokens(lay), plan)
         s.add([v["EOS"]], True)
     return s
 
@@ -505,7 +547,8 @@ def edit_seq(inputs: list[np.ndarray], instruction: str, sources: list[Layout] |
     s.add_text(instruction)
     s.add([v["PLAN"]], False)
     if target is not None:
-        s.add([*plan_tokens(target), v["PLAN_END"], v["PAINT"]], True)
-        s.add_image(layout_tokens(target), True)
+        plan = plan_tokens(target)
+        s.add([*plan, v["PLAN_END"], v["PAINT"]], True)
+        s.add_painting(layout_tokens(target), plan)
         s.add([v["EOS"]], True)
     return s

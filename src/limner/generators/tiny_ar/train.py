@@ -51,6 +51,7 @@ class TrainConfig:
     ckpt_every: int = 100
     max_minutes: float = 0.0  # stop early (and checkpoint) after this many minutes; 0 = no limit
     pointer: int = 64  # copy head width (0 = none)
+    paint_layout: bool = True  # painting positions read their slot's plan tokens (tokenizer.paint_layout)
     init_from: str = ""  # start from these packaged weights (a directory); parameters they lack start fresh
 
 
@@ -91,16 +92,18 @@ def make_batch(seed: int, step: int, tokens: int) -> dict[str, torch.Tensor]:
     ids = np.zeros((B, T), dtype=np.int64)
     feats = np.zeros((B, T, 3), dtype=np.int64)
     loss = np.zeros((B, T), dtype=bool)
+    lay = np.zeros((B, T, tok.N_LAY), dtype=np.int64)
     for b, d in enumerate(docs):
         n = len(d.ids)
         ids[b, :n] = d.ids
         feats[b, :n] = d.feats
         loss[b, :n] = d.loss
+        lay[b, :n] = d.lay
     pos = np.broadcast_to(np.arange(T), (B, T)).copy()
     copy = tok.copy_sources(ids, feats)
     span = tok.prompt_span(ids)
     return {k: torch.from_numpy(v) for k, v in {"ids": ids, "feats": feats, "pos": pos, "loss_mask": loss,
-                                                "copy": copy, "span": span}.items()}
+                                                "copy": copy, "span": span, "lay": lay}.items()}
 
 
 def lr_at(cfg: TrainConfig, step: int, elapsed_s: float = 0.0) -> float:
@@ -118,7 +121,8 @@ def build_model(cfg: TrainConfig) -> GPT:
     return GPT(GPTConfig(v_main=tok.V_MAIN, n_pair=tok.NPAIR, n_mask=tok.n_masks(), n_feat=tok.N_FEAT,
                          block_size=cfg.block, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                          pointer=cfg.pointer, plan_lo=int(tok.PLAN_IDS[0]), plan_hi=int(tok.PLAN_IDS[-1]) + 1,
-                         plan_end=tok.VOCAB["PLAN_END"], prompt_bidi=cfg.pointer > 0))
+                         plan_end=tok.VOCAB["PLAN_END"], prompt_bidi=cfg.pointer > 0,
+                         n_lay=tok.N_LAY if cfg.paint_layout else 0))
 
 
 def init_from_weights(model: GPT, weights_dir: Path) -> list[str]:
