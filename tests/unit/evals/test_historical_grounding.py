@@ -64,6 +64,9 @@ def test_shipped_registry_loads_and_validates() -> None:
     ({"settings": [{"id": "x", "name": "x", "patterns": ["x"], "groups": ["light"], "rationale": "because of x"},
                    {"id": "x", "name": "y", "patterns": ["y"], "groups": ["light"], "rationale": "because of y"}]},
      "repeated"),
+    ({"settings": [{"id": "x", "name": "x", "groups": ["light"], "rationale": "because of x"}]}, "at least one"),
+    ({"settings": [{"id": "x", "name": "x", "people": ["(y)?"], "groups": ["light"], "rationale": "because of x"}]},
+     "empty string"),
 ])
 def test_registry_rejects_malformed_entries(bad: dict[str, object], message: str) -> None:
     with pytest.raises(ValueError, match=message):
@@ -166,3 +169,20 @@ def test_rewrite_is_seeded_without_a_request_seed() -> None:
     a = d.diversify(req("a samurai in the edo period", seed=None)).prompt
     assert a == d.diversify(req("a samurai in the edo period", seed=None)).prompt
     assert d.rewrite("a samurai in the edo period", random.Random(0)).startswith("a samurai with skin tone ")
+
+
+def test_a_title_or_name_from_the_registry_is_a_person_and_is_grounded() -> None:
+    """No common noun says "person" in "a mansa of mali" or "nefertiti": the setting's `people` patterns do, and
+    the tone phrase follows the name. A setting's place or people word alone ("an aztec temple") names nobody."""
+    div = AttributeDiversifier()
+    for text, setting, plausible in (("a mansa of mali seated on his throne", "mali_songhai", range(7, 11)),
+                                     ("a portrait of nefertiti", "ancient_egypt", range(4, 9))):
+        for seed in range(10):
+            d = div.decide(text, random.Random(seed))
+            assert d.action == "grounded" and d.setting == setting, d
+            (tone,) = d.tones
+            assert tone in plausible
+            name = "mansa" if "mansa" in text else "nefertiti"
+            assert f"{name} with skin tone {tone}" in d.prompt
+    for text in ("an aztec temple at dawn", "a medieval castle on a hill"):
+        assert div.decide(text, random.Random(0)).action == "unchanged"

@@ -165,9 +165,11 @@ class AttributeDiversifier:
     def decide(self, prompt: str, rng: random.Random) -> DiversifierDecision:
         if is_specified(prompt):
             return DiversifierDecision("unchanged", "skin tone, race or ethnicity specified", prompt)
-        if PERSON_RE.search(prompt) is None:
-            return DiversifierDecision("unchanged", "no person mentioned", prompt)
         setting = self.registry.match(prompt)
+        # A setting's title or name ("a mansa of mali", "nefertiti") is a person even where no common noun says so.
+        named = setting is not None and setting.person_mention(prompt) is not None
+        if PERSON_RE.search(prompt) is None and not named:
+            return DiversifierDecision("unchanged", "no person mentioned", prompt)
         # A registry pattern is itself a historical context ("a shogun" carries no date).
         if setting is not None or is_historical(prompt):
             if setting is not None and self.ground_historical:
@@ -218,6 +220,8 @@ class AttributeDiversifier:
             listed = ", ".join(people[:-1]) + " and " + people[-1]
             return prompt[:group.start()] + listed + prompt[group.end():], tuple(tones)
         noun = _NOUN_RUN_RE.search(prompt) if setting is not None else PERSON_RE.search(prompt)
+        if noun is None and setting is not None:
+            noun = setting.person_mention(prompt)
         assert noun is not None
         tones = [self._tone(rng, setting)]
         return prompt[:noun.end()] + " " + self._phrase(tones[0]) + prompt[noun.end():], tuple(tones)

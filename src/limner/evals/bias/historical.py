@@ -31,12 +31,13 @@ class HistoricalSetting(BaseModel):
 
     id: str = Field(pattern=r"^[a-z0-9_]+$")
     name: str = Field(min_length=1)
-    patterns: tuple[str, ...] = Field(min_length=1)
+    patterns: tuple[str, ...] = ()
+    people: tuple[str, ...] = ()  # patterns that name a person of the setting: a title, a role, a named individual
     groups: tuple[str, ...] = Field(min_length=1)
     tones: tuple[int, ...] = ()
     rationale: str = Field(min_length=10)
 
-    @field_validator("patterns")
+    @field_validator("patterns", "people")
     @classmethod
     def _patterns_compile(cls, patterns: tuple[str, ...]) -> tuple[str, ...]:
         for p in patterns:
@@ -61,6 +62,8 @@ class HistoricalSetting(BaseModel):
 
     @model_validator(mode="after")
     def _tones_inside_groups(self) -> HistoricalSetting:
+        if not self.patterns and not self.people:
+            raise ValueError(f"{self.id}: give at least one pattern in `patterns` or `people`")
         allowed = {t for g in self.groups for t in MONK_GROUPS[g]}
         outside = [t for t in self.tones if t not in allowed]
         if outside:
@@ -74,7 +77,22 @@ class HistoricalSetting(BaseModel):
 
     @cached_property
     def regex(self) -> re.Pattern[str]:
-        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in self.patterns) + r")\b", re.I)
+        """Any pattern of the setting, `people` included."""
+        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in (*self.patterns, *self.people)) + r")\b", re.I)
+
+    @cached_property
+    def people_regex(self) -> re.Pattern[str] | None:
+        """The setting's person-naming patterns ("mansa", "nefertiti"), or None."""
+        if not self.people:
+            return None
+        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in self.people) + r")\b", re.I)
+
+    def person_mention(self, prompt: str) -> re.Match[str] | None:
+        """The last place the prompt names a person of this setting by a title, role or name."""
+        if self.people_regex is None:
+            return None
+        found = list(self.people_regex.finditer(prompt))
+        return found[-1] if found else None
 
     def tones_by_group(self) -> dict[str, tuple[int, ...]]:
         """Group -> the plausible tones in it (all of the group's tones unless `tones` narrows them)."""

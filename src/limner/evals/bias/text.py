@@ -26,7 +26,12 @@ PERSON_NOUNS = (r"person|people|persons|someone|somebody|figure|figures|man|men|
                 r"empresses|sultan|sultans|prince|princes|princess|princesses|nun|nuns|pilgrim|pilgrims|"
                 r"blacksmith|blacksmiths|villager|villagers|archer|archers|hunter|hunters|herder|herders|"
                 r"nomad|nomads|trader|traders|fisherman|fishermen|scholar|scholars|poet|poets|philosopher|"
-                r"philosophers|jarl|jarls|shieldmaiden|shieldmaidens|tsar|tsars|horseman|horsemen|citizen|citizens")
+                r"philosophers|jarl|jarls|shieldmaiden|shieldmaidens|tsar|tsars|horseman|horsemen|citizen|citizens|"
+                # Everyday words for a person that the lists above lacked.
+                r"lady|ladies|gentleman|gentlemen|runner|runners|messenger|messengers|servant|servants|dancer|"
+                r"dancers|singer|singers|painter|painters|writer|writers|traveller|travellers|traveler|travelers|"
+                r"rider|riders|mother|mothers|father|fathers|grandmother|grandmothers|grandfather|grandfathers|"
+                r"baby|babies|teenager|teenagers|adult|adults")
 PERSON_RE = re.compile(rf"\b({PERSON_NOUNS})\b", re.I)
 # Words that pin skin tone, race or ethnicity: a prompt with any of them is "specified" and left alone.
 SPECIFIED_RE = re.compile(
