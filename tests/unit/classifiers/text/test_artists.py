@@ -35,6 +35,8 @@ def test_examples(clf: LivingArtistClassifier) -> None:
         "im Stil von Yayoi Kusama",
         "art by artgerm and wlop",
         "a pool, in the style of David Hockney",
+        "a pool in the stlye of Dvaid Hcokney",  # slips in the cue word and in every word of the name
+        "a castle inspried by Greg Rutkwoski",
     ],
 )
 def test_living_style_requests_score_high_and_name_the_artist(clf: LivingArtistClassifier, text: str) -> None:
@@ -52,6 +54,8 @@ def test_living_style_requests_score_high_and_name_the_artist(clf: LivingArtistC
         "a portrait of David Hockney at his easel",
         "a dog by the lake",
         "a cat in the style of ukiyo-e",
+        "a garden in the stlye of Claude Mnoet",
+        "a portrait in the style of Jean Dellville",  # a misspelt dead artist, not the living James Jean
     ],
 )
 def test_dead_artists_movements_and_mere_naming_are_allowed(clf: LivingArtistClassifier, text: str) -> None:
