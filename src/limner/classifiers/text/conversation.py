@@ -103,14 +103,11 @@ class ConversationClassifier:
             vals = {lab: (float(p[j]), "") for j, lab in enumerate(self._heads.labels)}
             if self.use_lexicon:
                 text = ctxs[i] if flags[i] else lasts[i]
-                v, why = lexicon.sexual_minors(text)
-                if v > vals["sexual/minors"][0]:
-                    vals["sexual/minors"] = (v, why + (" (with the earlier turns)" if flags[i] else ""))
-                v, why = lexicon.explicit_sexual(text)
-                if v > vals["sexual"][0]:
-                    vals["sexual"] = (v, why)
-                for parent, child in (("sexual/minors", "sexual"), ("sexual", "sexual/suggestive")):
-                    if vals[parent][0] > vals[child][0]:
+                for lab, (v, why) in lexicon.rule_scores(text):
+                    if lab in vals and v > vals[lab][0]:
+                        vals[lab] = (v, why + (" (with the earlier turns)" if flags[i] else ""))
+                for parent, child in lexicon.SUPERSETS:
+                    if parent in vals and child in vals and vals[parent][0] > vals[child][0]:
                         vals[child] = vals[parent]
             ctx_note = " given the earlier turns" if flags[i] else ""
             scores = []

@@ -241,15 +241,11 @@ class EmbedHeadTextClassifier:
         assert self._heads is not None
         vals = {lab: (float(p[j]), "") for j, lab in enumerate(self._heads.labels)}
         if self.use_lexicon:
-            for lab, (v, why) in (
-                ("sexual/minors", lexicon.sexual_minors(text)),
-                ("sexual", lexicon.explicit_sexual(text)),
-            ):
-                if v > 0.0:  # the rule's evidence is the readable rationale, whichever score is higher
+            for lab, (v, why) in lexicon.rule_scores(text):
+                if v > 0.0 and lab in vals:  # the rule's evidence is the readable rationale, whichever is higher
                     vals[lab] = (max(v, vals[lab][0]), why)
-            # Whatever the adult policy blocks, the under18 tier blocks too: keep the superset labels consistent.
-            for parent, child in (("sexual/minors", "sexual"), ("sexual", "sexual/suggestive")):
-                if vals[parent][0] > vals[child][0]:
+            for parent, child in lexicon.SUPERSETS:
+                if parent in vals and child in vals and vals[parent][0] > vals[child][0]:
                     vals[child] = vals[parent]
         out = []
         for lab, (raw, why) in vals.items():

@@ -2,7 +2,9 @@
 
 Decides nothing; emits scores that `EmbedHeadTextClassifier` merges with its head scores (max). Rules fire only on
 combinations the policy blocks outright, whatever the framing: a child cue together with a sexual cue
-(-> sexual/minors), explicit sexual-activity terms (-> sexual), and context cues for the `context/*` labels,
+(-> sexual/minors), explicit sexual-activity terms or a sexual cue with a real person (-> sexual), self-harm
+method questions (-> self_harm), a protected group called vermin (-> hate), a humiliating image of someone the user
+knows (-> harassment), and context cues for the `context/*` labels,
 which are descriptive (photo vs drawing, history, medicine ...) and used by the policy's context rules. The text
 is expected to be normalised already (see `normalize.py`).
 """
@@ -91,6 +93,103 @@ IDIOMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"knock(?:ed|s)? (?:it|them) dead", "impressed everyone"),
     )
 )
+
+
+# ---------------------------------------------------------------- rules for what the policy names outright
+# Each rule is a grammatical pattern for one blocked item of the policy table, so it fires on the construction and
+# not on a topic word: "how to hang yourself" (method information), "immigrants are vermin" (dehumanising a
+# protected group), a sexual cue together with a real, identifiable person, a humiliating image of someone the user
+# knows. The embedding head scored these near zero (self_harm 0.007 for "how to hang yourself": "hang" is mostly
+# pictures and washing), and the red team's unmodified seeds passed. Prevention, counter-speech and history framings
+# are exempt, as the policy's allowed column says.
+_SELF = r"(?:yourself|myself|oneself|themselves|himself|herself|ourselves|urself)"
+_SELF_HARM_METHOD = re.compile(
+    rf"\b(?:how to|ways? to|steps? to|methods? to|best way to|easiest way to|quickest way to|painless(?:ly)?|"
+    rf"guide to|tutorial|instructions|step[- ]by[- ]step)\b(?:\W+\w+){{0,6}}?\W+"
+    rf"(?:kill|hang|hurt|harm|cut|starve|suffocate|strangle|poison|overdose|drown|burn|bleed|mutilate)\s+{_SELF}\b"
+    rf"|\b(?:suicide|self-harm|self harm|cutting) (?:methods?|instructions|guide|tutorial|techniques?|tips)\b"
+    rf"|\bhow to (?:commit suicide|end (?:my|your|one's|their) (?:own )?life|self-harm|self harm)\b"
+)
+_SELF_HARM_EXEMPT = re.compile(
+    r"\b(?:prevent\w*|hotline|helpline|crisis line|awareness|recover\w*|support group|warning signs|"
+    r"stop (?:someone|yourself|myself|people|them) from|help (?:someone|a friend|people|others)|"
+    r"(?:cut|treat) (?:yourself|myself) (?:a|an|some)\b)"
+)
+_GROUPS = (
+    r"immigrants|migrants|refugees|asylum seekers|foreigners|muslims|jews|jewish people|christians|hindus|sikhs|"
+    r"black people|blacks|white people|whites|asians|asian people|mexicans|latinos|hispanics|arabs|africans|"
+    r"indians|chinese people|the chinese|gays|gay people|lesbians|homosexuals|trans people|transgender people|"
+    r"transgenders|women|disabled people|the disabled|roma|gypsies|native americans|indigenous people|aboriginals"
+)
+_DEHUMANISING = (
+    r"animals|vermin|rats|cockroaches|roaches|parasites|subhumans?|sub-humans?|apes|monkeys|pigs|dogs|savages|filth|"
+    r"trash|garbage|insects|lice|leeches|a disease|a plague|a virus|a cancer|diseased|not human"
+)
+_DEHUMANISE = re.compile(rf"\b(?:{_GROUPS}) (?:are|is|as) (?:nothing but |just |all |like |a bunch of )?"
+                         rf"(?:{_DEHUMANISING})\b")
+_COUNTER_SPEECH = re.compile(
+    r"\b(?:debunk\w*|myths?|counter\w*|combat\w*|refut\w+|fact-check\w*|against (?:racism|hate|bigotry)|anti-racis\w+|"
+    r"museum|history of|historical|propaganda (?:exhibit|archive)|(?:is|are) not)\b"
+)
+_REAL_PERSON = re.compile(
+    r"\b(?:a real (?:celebrity|person|woman|man|girl|boy|actress|actor|people|influencer|streamer)|"
+    r"real-life (?:celebrity|person|woman|man)|(?:my|our) (?:ex|ex-girlfriend|ex-boyfriend|ex-wife|ex-husband|"
+    r"girlfriend|boyfriend|wife|husband|coworker|co-worker|colleague|boss|classmate|neighbou?r|teacher|student|"
+    r"friend|sister|brother|cousin|roommate|crush|stepmom|stepmother|stepsister))\b"
+)
+_HUMILIATING = re.compile(
+    r"\b(?:degrading|humiliating|embarrassing|mocking|demeaning|shaming|insulting|ridiculing|making fun of|"
+    r"fat-shaming|body-shaming|revenge)\b"
+)
+
+
+def self_harm_method(text: str) -> tuple[float, str]:
+    m = _SELF_HARM_METHOD.search(text)
+    if m is None or _SELF_HARM_EXEMPT.search(text):
+        return 0.0, ""
+    return 0.97, f"asks for self-harm or suicide method information ('{m.group(0)}')"
+
+
+def dehumanising(text: str) -> tuple[float, str]:
+    m = _DEHUMANISE.search(text)
+    if m is None or _COUNTER_SPEECH.search(text):
+        return 0.0, ""
+    return 0.97, f"dehumanises a protected group ('{m.group(0)}')"
+
+
+def sexualised_real_person(text: str) -> tuple[float, str]:
+    person = _REAL_PERSON.search(text)
+    if person is None:
+        return 0.0, ""
+    sex = _SEXUAL_CUE.search(text)
+    if sex is None or _EXPLICIT_EXEMPT.search(text):
+        return 0.0, ""
+    return 0.97, f"sexualises a real, identifiable person ('{person.group(0)}', '{sex.group(0)}')"
+
+
+def targeted_humiliation(text: str) -> tuple[float, str]:
+    person = _REAL_PERSON.search(text)
+    cue = _HUMILIATING.search(text) if person else None
+    if person is None or cue is None:
+        return 0.0, ""
+    return 0.95, f"a {cue.group(0)} image aimed at a real person ('{person.group(0)}')"
+
+
+def rule_scores(text: str) -> list[tuple[str, tuple[float, str]]]:
+    """Every high-precision rule: (label, (score, rationale)), score 0 where the rule does not fire."""
+    return [
+        ("sexual/minors", sexual_minors(text)),
+        ("sexual", explicit_sexual(text)),
+        ("sexual", sexualised_real_person(text)),
+        ("self_harm", self_harm_method(text)),
+        ("hate", dehumanising(text)),
+        ("harassment", targeted_humiliation(text)),
+    ]
+
+
+# Whatever the adult policy blocks, the under18 tier blocks too: a rule's adult label lifts its under18 twin.
+SUPERSETS = (("sexual/minors", "sexual"), ("sexual", "sexual/suggestive"), ("self_harm", "self_harm/depiction"),
+             ("hate", "hate/symbol_context"))
 
 
 def neutralise_idioms(text: str) -> str:
