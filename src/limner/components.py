@@ -42,6 +42,7 @@ CLASSIFIERS: dict[str, str] = {
     "chat_context": "limner.classifiers.text.conversation:ConversationClassifier",
     "living_artist": "limner.classifiers.text.artists:LivingArtistClassifier",
     "public_figure": "limner.classifiers.text.public_figures:PublicFigureClassifier",
+    "fictional_subject": "limner.classifiers.text.fictional:FictionalSubjectClassifier",
     "openai_judge": "limner.classifiers.text.openai_judge:OpenAIChatJudgeClassifier",
     "open_nsfw": "limner.classifiers.image.nudity:OpenNsfwClassifier",
     "nudenet": "limner.classifiers.image.nudity:NudeNetClassifier",
@@ -85,6 +86,7 @@ def _registry_params(type_name: str, params: dict[str, Any], policy: Policy) -> 
     files: dict[str, dict[str, str | None]] = {
         "living_artist": {"registry_path": regs.living_artists, "opt_out_path": regs.artist_opt_out},
         "public_figure": {"registry_path": regs.public_figures, "opt_out_path": regs.public_figure_opt_out},
+        "fictional_subject": {"registry_path": regs.fictional_characters, "public_figures_path": regs.public_figures},
     }
     for key, relative in files.get(type_name, {}).items():
         if key not in params and relative is not None:

@@ -120,6 +120,7 @@ class RegistriesSpec(StrictModel):
     artist_opt_out: str | None = None
     public_figures: str | None = None
     public_figure_opt_out: str | None = None
+    fictional_characters: str | None = None
     historical_settings: str | None = Field(
         default=None, description="Historical settings the diversifier grounds (None: the shipped file)")
     hash_banks: dict[str, HashBankSpec] = Field(default_factory=dict)

@@ -22,6 +22,8 @@ from limner.classifiers.text.artists import REGISTRY_DIR, _key, read_opt_out
 from limner.classifiers.text.normalize import normalize
 from limner.types import Modality, Sample, Score
 
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s?\b")
+
 _FABRICATED = re.compile(
     r"\b(?:arrest\w*|handcuff\w*|mugshot|mug shot|in (?:jail|prison)|behind bars|drunk|wasted|"
     r"passed out|snort\w*|cocaine|heroin|meth|smoking crack|high on|overdos\w*|collaps\w*|fainting|"
@@ -69,7 +71,7 @@ class PublicFigureClassifier:
     def warm(self) -> None:
         if self._multi is not None:
             return
-        opted = read_opt_out(self.opt_out)
+        opted = {_POSSESSIVE.sub("", k) for k in read_opt_out(self.opt_out)}
         multi: dict[str, Figure] = {}
         with self.registry.open(encoding="utf-8") as f:
             for r in csv.DictReader(f):
@@ -77,7 +79,8 @@ class PublicFigureClassifier:
                 minor = r.get("minor", "").strip().lower() in ("true", "1", "yes") or (
                     birth is not None and self.current_year - birth < 18
                 )
-                keys = [_key(r["name"])] + [_key(a) for a in (r.get("aliases") or "").split("|") if a.strip()]
+                names = [r["name"], *(a for a in (r.get("aliases") or "").split("|") if a.strip())]
+                keys = [_POSSESSIVE.sub("", _key(n)) for n in names]
                 fig = Figure(r["name"], birth, minor, any(k in opted for k in keys))
                 for k in keys:
                     if len(k.split()) > 1:
@@ -94,10 +97,11 @@ class PublicFigureClassifier:
         """Registered people named in the prompt (full names anywhere; one-word aliases only when capitalised)."""
         self.warm()
         assert self._multi is not None
-        norm = " " + _key(normalize(text)) + " "
+        # possessives name the person too: "Angela Merkel's email" (without this, neither matched)
+        norm = " " + _POSSESSIVE.sub("", _key(normalize(text))) + " "
         found = {f.name: f for k, f in self._multi.items() if f" {k} " in norm}
         for m in re.finditer(r"\b[A-Z][\w'.-]+\b", text):
-            f = self._single.get(_key(m.group(0)))
+            f = self._single.get(_key(_POSSESSIVE.sub("", m.group(0))))
             if f is not None:
                 found.setdefault(f.name, f)
         return list(found.values())

@@ -39,3 +39,10 @@ def test_minor_by_birth_year_and_opt_out_list(tmp_path: Path) -> None:
 def test_one_word_alias_needs_capitals() -> None:
     c = PublicFigureClassifier(current_year=2026)
     assert c.classify(Sample(text="a drake swimming in a pond"))[0].rationale == ""
+
+
+def test_possessive_names_are_recognised() -> None:
+    """"Angela Merkel's email" names her: before, the possessive hid the name from the registry match."""
+    clf = PublicFigureClassifier()
+    assert [f.name for f in clf.find("Angela Merkel's personal email inbox")] == ["Angela Merkel"]
+    assert [f.name for f in clf.find("Merkel\u2019s house at night")] == ["Angela Merkel"]
