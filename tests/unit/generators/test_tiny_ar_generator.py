@@ -62,3 +62,13 @@ def test_packaged_weights_generate_a_verifiable_image() -> None:
     assert out.model_version and len(out.image.data) > 100
     patches = tok.encode_image(render(random_layout(random.Random(1))))
     assert patches.shape == (81, 2)
+
+
+def test_person_nouns_are_read_in_the_worlds_words() -> None:
+    """The world draws people but knows no professions or titles: "a doctor" is asked for as "a person"."""
+    from limner.generators.tiny_ar.generator import world_prompt
+
+    assert world_prompt("a doctor with skin tone 3") == "a person with skin tone 3"
+    assert world_prompt("three roman legionaries at a wall") == "three roman people at a wall"
+    assert world_prompt("a samurai warrior in the edo period") == "a person in the edo period"
+    assert world_prompt("a red circle left of a blue square") == "a red circle left of a blue square"

@@ -5,6 +5,7 @@ instruction) and composition (two uploads) with the small transformer trained in
 from __future__ import annotations
 
 import io
+import re
 import threading
 import time
 from pathlib import Path
@@ -14,6 +15,7 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
+from limner.evals.bias.text import PERSON_RE
 from limner.generators.base import GeneratorError
 from limner.generators.tiny_ar import sample as S
 from limner.generators.tiny_ar import tokenizer as tok
@@ -65,7 +67,8 @@ class TinyArGenerator:
         t0 = time.perf_counter()
         seed = request.seed if request.seed is not None else 0
         uploads = [_patches(u.data) for u in request.uploads]
-        img = self.sample([request.prompt], seed=seed, uploads=[uploads] if uploads else None)[0]
+        prompt = request.prompt if uploads else world_prompt(request.prompt)
+        img = self.sample([prompt], seed=seed, uploads=[uploads] if uploads else None)[0]
         png = to_png(img, request.size)
         return GeneratedImage(Image(png), self.name, self.model_version, seed,
                               latency_ms=(time.perf_counter() - t0) * 1000)
@@ -102,6 +105,24 @@ class TinyArGenerator:
     def examples(cls) -> list[str]:
         return ["a red circle on the left", "two blue stars", 'a yellow sign that says "HELLO"',
                 "a person with skin tone 6 wearing a green shirt"]
+
+
+_WORLD_PEOPLE = {"person", "people", "someone", "figure"}
+_RUN = re.compile(r"\b(person|people)(?: (?:person|people))+\b")
+
+
+def world_prompt(prompt: str) -> str:
+    """The prompt in the world's words: every person noun the bias module knows ("a doctor", "three roman
+    legionaries", "a court lady") becomes "person" or "people". The world has people but no professions or titles,
+    and the model, trained on the world's grammar, drew a person for "a doctor" in only a few of 20 samples."""
+    def sub(m: re.Match[str]) -> str:
+        word = m.group(0).lower()
+        if word in _WORLD_PEOPLE:
+            return m.group(0)
+        plural = word.endswith(("people", "men", "ren")) or (word.endswith("s") and not word.endswith("ss"))
+        group = word in ("crowd", "family", "couple", "friends")
+        return "people" if plural or group else "person"
+    return _RUN.sub(r"\1", PERSON_RE.sub(sub, prompt))
 
 
 def _patches(data: bytes) -> np.ndarray:
