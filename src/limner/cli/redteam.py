@@ -49,7 +49,7 @@ def redteam(
     strategy: list[str] = typer.Option(["single_turn", "escalation"], "--strategy",
                                        help=_STRATEGY_HELP),
     adaptive_rounds: int = typer.Option(2, "--adaptive-rounds", help="Rounds that stack a mutator on near misses."),
-    adaptive_budget: int = typer.Option(100, "--adaptive-budget", help="Attacks per adaptive round."),
+    adaptive_budget: int = typer.Option(100, "--adaptive-budget", help="Attacks per adaptive round and configuration."),
     limit_seeds: int | None = typer.Option(None, "--limit-seeds", help="Use only the first N seeds."),
     out_dir: Path = typer.Option(DEFAULT_OUT, "--out-dir", help="Where redteam.{json,md} go."),
     checkpoint: Path | None = typer.Option(None, "--checkpoint",

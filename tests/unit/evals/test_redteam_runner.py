@@ -79,6 +79,18 @@ def test_adaptive_rounds_stack_mutators_on_the_nearest_misses(basic_policy: Poli
     assert round1[0].converters[:1] == nearest.converters and len(round1[0].converters) == 2
 
 
+def test_the_adaptive_budget_is_per_configuration(basic_policy: Policy) -> None:
+    """Gate scores of different configurations are not comparable, so each gets its own budget per round."""
+    mutators = build_mutators(["role_play", "synonym", "leetspeak"])
+    configs = [EvalConfig.SYSTEM_ONLY, EvalConfig.WITH_CHAT]
+    runner = RedTeamRunner(pipeline_for(basic_policy), mutators, ["single_turn"], configs)
+    attempts = runner.run(SEEDS, adaptive_rounds=1, adaptive_budget=1)
+    round1 = [a for a in attempts if a.round == 1]
+    blocked0 = {a.config for a in attempts if a.round == 0 and a.blocked and a.top_score is not None}
+    assert len(blocked0) == 2
+    assert sorted(a.config for a in round1) == sorted(blocked0)
+
+
 def test_checkpoint_resume_skips_done_attempts(basic_policy: Policy, tmp_path: Path) -> None:
     checkpoint = tmp_path / "ckpt.jsonl"
     mutators = build_mutators(["leetspeak", "homoglyph"])

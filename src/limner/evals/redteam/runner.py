@@ -202,18 +202,23 @@ class RedTeamRunner:
             rng = random.Random(f"{self.seed}:adaptive:{round_}")
             tried: set[str] = set()
             plan: list[tuple[Seed, str, tuple[str, ...], EvalConfig]] = []
-            for parent in blocked:
-                if len(plan) >= adaptive_budget:
-                    break
-                options = [m for m in self.mutators if m not in parent.converters]
-                if not options:
-                    continue
-                chain = (*parent.converters, rng.choice(options))
-                key = attempt_key(parent.seed_id, parent.strategy, chain, parent.config)
-                if key in tried:
-                    continue
-                tried.add(key)
-                plan.append((by_id[parent.seed_id], parent.strategy, chain, EvalConfig(parent.config)))
+            # The budget is per configuration: scores of different gates are not comparable (the chat gate's run
+            # lower), and one shared ranking spent a whole round on with_chat.
+            for config in self.configs:
+                taken = 0
+                for parent in (a for a in blocked if a.config == config.value):
+                    if taken >= adaptive_budget:
+                        break
+                    options = [m for m in self.mutators if m not in parent.converters]
+                    if not options:
+                        continue
+                    chain = (*parent.converters, rng.choice(options))
+                    key = attempt_key(parent.seed_id, parent.strategy, chain, parent.config)
+                    if key in tried:
+                        continue
+                    tried.add(key)
+                    taken += 1
+                    plan.append((by_id[parent.seed_id], parent.strategy, chain, EvalConfig(parent.config)))
             new = [dataclasses.replace(a, round=round_) for a in self.attack_many(plan, round_, advance)]
             attempts += new
             frontier = new
