@@ -22,12 +22,11 @@ from pathlib import Path
 from typing import ClassVar
 
 from limner.classifiers.text import lexicon
-from limner.classifiers.text.artists import REGISTRY_DIR, _key
+from limner.classifiers.text.artists import REGISTRY_DIR
+from limner.classifiers.text.names import NameIndex, name_key
 from limner.classifiers.text.normalize import normalize
 from limner.classifiers.text.public_figures import PublicFigureClassifier
 from limner.types import Modality, Sample, Score
-
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s?\b")
 
 LABEL = "context/fictional_subject"
 KINDS = frozenset({"character", "place", "organisation", "vehicle", "object"})
@@ -53,39 +52,27 @@ class FictionalSubjectClassifier:
                  ) -> None:
         self.registry = Path(registry_path) if registry_path else REGISTRY_DIR / "fictional_characters.csv"
         self.public_figures = PublicFigureClassifier(registry_path=public_figures_path)
-        self._multi: dict[str, Fiction] | None = None
-        self._single: dict[str, Fiction] = {}
+        self._index: NameIndex[Fiction] | None = None
 
     def warm(self) -> None:
-        if self._multi is not None:
+        if self._index is not None:
             return
-        multi: dict[str, Fiction] = {}
+        index: NameIndex[Fiction] = NameIndex()
         with self.registry.open(encoding="utf-8") as f:
             for number, r in enumerate(csv.DictReader(f), start=2):
                 if r.get("kind") not in KINDS:
                     raise ValueError(f"{self.registry}: line {number}: kind must be one of {sorted(KINDS)}")
                 entry = Fiction(r["name"], r["kind"], r.get("franchise") or "")
-                names = [r["name"], *(a for a in (r.get("aliases") or "").split("|") if a.strip())]
-                for k in (_POSSESSIVE.sub("", _key(n)) for n in names):
-                    if len(k.split()) > 1:
-                        multi[k] = entry
-                    elif len(k) >= 4:
-                        self._single[k] = entry
+                for n in [r["name"], *(a for a in (r.get("aliases") or "").split("|") if a.strip())]:
+                    index.add(name_key(n), entry)
         self.public_figures.warm()
-        self._multi = multi
+        self._index = index
 
     def find(self, text: str) -> list[Fiction]:
         """Registered fictional subjects named in the prompt."""
         self.warm()
-        assert self._multi is not None
-        # possessives name the person too: "Angela Merkel's email" (without this, neither matched)
-        norm = " " + _POSSESSIVE.sub("", _key(normalize(text))) + " "
-        found = {e.name: e for k, e in self._multi.items() if f" {k} " in norm}
-        for m in re.finditer(r"\b[A-Z][\w'.-]+\b", text):
-            e = self._single.get(_key(_POSSESSIVE.sub("", m.group(0))))
-            if e is not None:
-                found.setdefault(e.name, e)
-        return list(found.values())
+        assert self._index is not None
+        return self._index.find(text)
 
     def classify(self, sample: Sample) -> tuple[Score, ...]:
         found = self.find(sample.text)

@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import ClassVar
 
 from limner.classifiers.text import lexicon
-from limner.classifiers.text.artists import REGISTRY_DIR, _key, read_opt_out
+from limner.classifiers.text.artists import REGISTRY_DIR, read_opt_out
+from limner.classifiers.text.names import NameIndex, name_key
 from limner.classifiers.text.normalize import normalize
 from limner.types import Modality, Sample, Score
-
-_POSSESSIVE = re.compile(r"(?<=\w)['’]s?\b")
 
 _FABRICATED = re.compile(
     r"\b(?:arrest\w*|handcuff\w*|mugshot|mug shot|in (?:jail|prison)|behind bars|drunk|wasted|"
@@ -65,14 +64,13 @@ class PublicFigureClassifier:
         self.registry = Path(registry_path) if registry_path else REGISTRY_DIR / "public_figures.csv"
         self.opt_out = Path(opt_out_path) if opt_out_path else REGISTRY_DIR / "public_figure_opt_out.txt"
         self.current_year = current_year or datetime.date.today().year
-        self._multi: dict[str, Figure] | None = None
-        self._single: dict[str, Figure] = {}
+        self._index: NameIndex[Figure] | None = None
 
     def warm(self) -> None:
-        if self._multi is not None:
+        if self._index is not None:
             return
-        opted = {_POSSESSIVE.sub("", k) for k in read_opt_out(self.opt_out)}
-        multi: dict[str, Figure] = {}
+        opted = {name_key(k) for k in read_opt_out(self.opt_out)}
+        index: NameIndex[Figure] = NameIndex()
         with self.registry.open(encoding="utf-8") as f:
             for r in csv.DictReader(f):
                 birth = int(r["birth_year"]) if (r.get("birth_year") or "").strip().isdigit() else None
@@ -80,31 +78,20 @@ class PublicFigureClassifier:
                     birth is not None and self.current_year - birth < 18
                 )
                 names = [r["name"], *(a for a in (r.get("aliases") or "").split("|") if a.strip())]
-                keys = [_POSSESSIVE.sub("", _key(n)) for n in names]
+                keys = [name_key(n) for n in names]
                 fig = Figure(r["name"], birth, minor, any(k in opted for k in keys))
                 for k in keys:
-                    if len(k.split()) > 1:
-                        multi[k] = fig
-                    elif len(k) >= 4:
-                        self._single[k] = fig
+                    index.add(k, fig)
         # Names on the opt-out list that are not in the registry are still recognised and blocked.
         for k in opted:
-            target = multi if len(k.split()) > 1 else self._single
-            target.setdefault(k, Figure(k.title(), None, False, True))
-        self._multi = multi
+            index.add(k, Figure(k.title(), None, False, True), min_single=0, replace=False)
+        self._index = index
 
     def find(self, text: str) -> list[Figure]:
         """Registered people named in the prompt (full names anywhere; one-word aliases only when capitalised)."""
         self.warm()
-        assert self._multi is not None
-        # possessives name the person too: "Angela Merkel's email" (without this, neither matched)
-        norm = " " + _POSSESSIVE.sub("", _key(normalize(text))) + " "
-        found = {f.name: f for k, f in self._multi.items() if f" {k} " in norm}
-        for m in re.finditer(r"\b[A-Z][\w'.-]+\b", text):
-            f = self._single.get(_key(_POSSESSIVE.sub("", m.group(0))))
-            if f is not None:
-                found.setdefault(f.name, f)
-        return list(found.values())
+        assert self._index is not None
+        return self._index.find(text)
 
     def classify(self, sample: Sample) -> tuple[Score, ...]:
         figures = self.find(sample.text)
