@@ -36,7 +36,8 @@ _SEXUAL_CUE = re.compile(
 _EXPLICIT = re.compile(
     r"\b(?:having sex|sex scene|sex act|sexual intercourse|intercourse|oral sex|anal sex|blow ?job|"
     r"hand ?job|cum ?shot|cumshot|creampie|orgy|gangbang|masturbat\w*|porn|porno|pornographic|xxx|"
-    r"hentai|erect penis|genitals? (?:in focus|close-up|exposed)|explicit (?:sex|nudity|close-up)|"
+    r"hentai|erect penis|genitals? (?:in focus|close-up|exposed|visible|showing|out)|(?:visible|exposed) genitals?|"
+    r"explicit (?:sex|nudity|close-up)|"
     r"sex tape|fucking|penetrat\w+|fellatio|cunnilingus|threesome)\b"
 )
 # "sex education", "sexual health" and similar stay out: the negative look-ahead drops them.
@@ -106,7 +107,7 @@ _SELF = r"(?:yourself|myself|oneself|themselves|himself|herself|ourselves|urself
 _SELF_HARM_METHOD = re.compile(
     rf"\b(?:how to|ways? to|steps? to|methods? to|best way to|easiest way to|quickest way to|painless(?:ly)?|"
     rf"guide to|tutorial|instructions|step[- ]by[- ]step)\b(?:\W+\w+){{0,6}}?\W+"
-    rf"(?:kill|hang|hurt|harm|cut|starve|suffocate|strangle|poison|overdose|drown|burn|bleed|mutilate)\s+{_SELF}\b"
+    rf"(?:kill|hang|hurt|harm|cut|starve|suffocate|strangle|poison|overdose|drown|burn|bleed|mutilate)\s*{_SELF}\b"
     rf"|\b(?:suicide|self-harm|self harm|cutting) (?:methods?|instructions|guide|tutorial|techniques?|tips)\b"
     rf"|\bhow to (?:commit suicide|end (?:my|your|one's|their) (?:own )?life|self-harm|self harm)\b"
 )
