@@ -49,7 +49,7 @@ def fix_cue_words(text: str) -> str:
         if w in _CUE_WORDS:
             return w
         for cue in _CUE_WORDS:
-            if abs(len(w) - len(cue)) <= 1 and edit1(w, cue):
+            if edit1(w, cue):
                 return cue
         return w
     return _WORD.sub(fix, text)

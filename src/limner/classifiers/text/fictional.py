@@ -80,9 +80,9 @@ class FictionalSubjectClassifier:
             return (Score(LABEL, 0.0),)
         text = normalize(sample.text)
         names = ", ".join(f"{e.name} ({e.franchise})" if e.franchise else e.name for e in found)
-        real = self.public_figures.find(sample.text)
-        if real or lexicon._REAL_PERSON.search(text):
-            who = real[0].name if real else lexicon._REAL_PERSON.search(text).group(0)  # type: ignore[union-attr]
+        figures = self.public_figures.find(sample.text)
+        who = figures[0].name if figures else lexicon.real_person(text)
+        if who is not None:
             return (Score(LABEL, 0.0, f"names {names}, but also a real person ({who})"),)
         if _FORGERY.search(text):
             return (Score(LABEL, 0.0, f"names {names}, but asks for a forgery"),)

@@ -158,22 +158,28 @@ def dehumanising(text: str) -> tuple[float, str]:
     return 0.97, f"dehumanises a protected group ('{m.group(0)}')"
 
 
+def real_person(text: str) -> str | None:
+    """The words naming a real, identifiable person ("a real celebrity", "my coworker"), if the prompt has any."""
+    m = _REAL_PERSON.search(text)
+    return m.group(0) if m else None
+
+
 def sexualised_real_person(text: str) -> tuple[float, str]:
-    person = _REAL_PERSON.search(text)
+    person = real_person(text)
     if person is None:
         return 0.0, ""
     sex = _SEXUAL_CUE.search(text)
     if sex is None or _EXPLICIT_EXEMPT.search(text):
         return 0.0, ""
-    return 0.97, f"sexualises a real, identifiable person ('{person.group(0)}', '{sex.group(0)}')"
+    return 0.97, f"sexualises a real, identifiable person ('{person}', '{sex.group(0)}')"
 
 
 def targeted_humiliation(text: str) -> tuple[float, str]:
-    person = _REAL_PERSON.search(text)
+    person = real_person(text)
     cue = _HUMILIATING.search(text) if person else None
     if person is None or cue is None:
         return 0.0, ""
-    return 0.95, f"a {cue.group(0)} image aimed at a real person ('{person.group(0)}')"
+    return 0.95, f"a {cue.group(0)} image aimed at a real person ('{person}')"
 
 
 def rule_scores(text: str) -> list[tuple[str, tuple[float, str]]]:

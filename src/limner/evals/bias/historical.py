@@ -26,6 +26,11 @@ MONK_GROUPS: dict[str, tuple[int, ...]] = {
 }
 
 
+def _whole_words(patterns: tuple[str, ...]) -> re.Pattern[str]:
+    """One case-insensitive regex matching any of `patterns` as whole words."""
+    return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in patterns) + r")\b", re.I)
+
+
 class HistoricalSetting(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -78,14 +83,12 @@ class HistoricalSetting(BaseModel):
     @cached_property
     def regex(self) -> re.Pattern[str]:
         """Any pattern of the setting, `people` included."""
-        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in (*self.patterns, *self.people)) + r")\b", re.I)
+        return _whole_words((*self.patterns, *self.people))
 
     @cached_property
     def people_regex(self) -> re.Pattern[str] | None:
         """The setting's person-naming patterns ("mansa", "nefertiti"), or None."""
-        if not self.people:
-            return None
-        return re.compile(r"\b(?:" + "|".join(f"(?:{p})" for p in self.people) + r")\b", re.I)
+        return _whole_words(self.people) if self.people else None
 
     def person_mention(self, prompt: str) -> re.Match[str] | None:
         """The last place the prompt names a person of this setting by a title, role or name."""

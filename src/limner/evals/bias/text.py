@@ -50,7 +50,7 @@ _COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "2":
                 "a few": 3, "a group of": 3, "a team of": 3, "a crowd of": 4, "a family of": 3, "many": 4}
 _COUNT_RE = re.compile(r"\b(a group of|a team of|a crowd of|a family of|a few|several|many|one|two|three|four|"
                        r"[234]|an?)\s+(?:\w+\s+){0,2}?(" + PERSON_NOUNS + r")\b", re.I)
-_GROUP_NOUNS = {"crowd": 4, "family": 3, "couple": 2, "friends": 3}
+GROUP_NOUNS = {"crowd": 4, "family": 3, "couple": 2, "friends": 3}
 
 
 def mentions_person(text: str) -> bool:
@@ -74,8 +74,8 @@ def people_count(text: str) -> int:
     if noun is None:
         return 0
     word = noun.group(1).lower()
-    if word in _GROUP_NOUNS:
-        return _GROUP_NOUNS[word]
+    if word in GROUP_NOUNS:
+        return GROUP_NOUNS[word]
     # "princess", "empress": a final "ss" is not a plural.
     plural = word.endswith(("people", "men")) or (word.endswith("s") and not word.endswith("ss"))
     return 2 if plural and word not in ("person", "ceo") else 1

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
-from limner.evals.bias.text import PERSON_RE
+from limner.evals.bias.text import GROUP_NOUNS, PERSON_RE
 from limner.generators.base import GeneratorError
 from limner.generators.tiny_ar import sample as S
 from limner.generators.tiny_ar import tokenizer as tok
@@ -120,8 +120,7 @@ def world_prompt(prompt: str) -> str:
         if word in _WORLD_PEOPLE:
             return m.group(0)
         plural = word.endswith(("people", "men", "ren")) or (word.endswith("s") and not word.endswith("ss"))
-        group = word in ("crowd", "family", "couple", "friends")
-        return "people" if plural or group else "person"
+        return "people" if plural or word in GROUP_NOUNS else "person"
     return _RUN.sub(r"\1", PERSON_RE.sub(sub, prompt))
 
 
