@@ -28,6 +28,9 @@ def train(
     paint_layout: Annotated[bool, typer.Option(
         help="While painting, each position reads the plan tokens of the slot it paints (shape, colour, size).")
                             ] = True,
+    edit_reference: Annotated[bool, typer.Option(
+        help="Each token of an edit's output plan also reads the input's object at its slot (needs --paint-layout).")
+                              ] = True,
     init_from: Annotated[Path | None, typer.Option(
         help="Start from packaged weights (a directory with model.safetensors); parameters they lack, such as a "
              "new copy head, start fresh. Ignored with --resume.")] = None,
@@ -54,7 +57,8 @@ def train(
 
     cfg = TrainConfig(steps=steps, tokens=tokens, n_layer=n_layer, n_embd=n_embd, n_head=n_head, lr=lr, seed=seed,
                       threads=threads, bf16=bf16, max_minutes=max_minutes,
-                      pointer=pointer, paint_layout=paint_layout, init_from=str(init_from) if init_from else "")
+                      pointer=pointer, paint_layout=paint_layout, edit_reference=edit_reference,
+                      init_from=str(init_from) if init_from else "")
     with Progress(TextColumn("[bold]tiny_ar"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[info]}"),
                   TimeElapsedColumn(), TimeRemainingColumn()) as bar:
         task = bar.add_task("train", total=steps, info="")

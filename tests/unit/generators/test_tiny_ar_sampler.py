@@ -153,3 +153,53 @@ def test_the_sampler_paints_with_the_layouts_training_sequences_carry() -> None:
             pair, mk = divmod(t - m.cfg.v_main, m.cfg.n_mask)
             assert pair == int(m.col_head(hj).argmax()), j
             assert mk == int(m.mask_logits(hj[None], torch.tensor([pair]))[0].argmax()), j
+
+
+def test_an_edit_plan_reads_the_input_objects_as_training_sequences_carry_them() -> None:
+    """The reference layouts (`tokenizer.reference_layout`): in training, each output-plan position of a one-input
+    edit carries the input's object at its slot; the sampler must feed the same ones, built from the plan the model
+    read the input into. Checked as for painting: every greedy output-plan and image step is the argmax of the
+    training forward on a sequence built with those layouts."""
+    m = _micro()
+    assert m.cfg.edit_reference
+    with torch.no_grad():
+        m.wlay.weight[1:].normal_(0.0, 1.0)
+    rng = random.Random(2)
+    img = tok.layout_tokens(random_layout(rng))
+    instr = "make the circle blue"
+    prog = S.edit_program([img], instr)
+    S.run(m, [prog], seed=0, temperature=0.0, image_temperature=0.0)
+    source_plan, plan = prog.plans
+    assert any(lay != tok.NO_LAY for lay in (tok.reference_layout(source_plan, plan[:i + 1])
+                                            for i in range(len(plan))))
+    v = tok.VOCAB
+    seq = tok.edit_seq([img], instr, None, None)
+    seq.add([*source_plan, v["PLAN_END"], v["INSTR"]], True)
+    seq.add_text(instr)
+    seq.add([v["PLAN"]], False)
+    start = len(seq.ids)
+    seq.add([*plan, v["PLAN_END"], v["PAINT"]], True)
+    for i in range(len(plan)):
+        seq.lay[start + i] = tok.reference_layout(source_plan, plan[:i + 1])
+    seq.add_painting(prog.patches(), plan)
+    ids, feats, lay = torch.tensor([seq.ids]), torch.tensor([seq.feats]), torch.tensor([seq.lay])
+    with torch.no_grad():
+        h = m.hidden(ids, feats, torch.arange(ids.shape[1])[None], None, lay=lay)[0]
+        keys = m.pointer_keys(h)
+    copy = torch.from_numpy(tok.copy_sources(ids.numpy(), feats.numpy()))[0]
+    for i in range(1, min(len(plan) + 1, S.MAX_PLAN)):  # at MAX_PLAN the sampler forces PLAN_END
+        p = start + i - 1  # the position that predicts plan[i] (or PLAN_END)
+        with torch.no_grad():
+            lp = m.plan_log_probs(h[p][None], keys[None, :p + 1], copy[None, :p + 1])[0]
+        allowed = torch.tensor(sorted(S.plan_allowed(plan[:i])))
+        want = plan[i] if i < len(plan) else v["PLAN_END"]
+        assert want == int(allowed[lp[allowed].argmax()]), i
+    image_start = len(seq.ids) - len(prog.image)
+    for j, t in enumerate(prog.image):
+        hj = h[image_start + j - 1]
+        if t < m.cfg.v_main:
+            assert t == int(m.lm_head(hj)[tok.SLOT_IDS].argmax()) + int(tok.SLOT_IDS[0]), j
+        else:
+            pair, mk = divmod(t - m.cfg.v_main, m.cfg.n_mask)
+            assert pair == int(m.col_head(hj).argmax()), j
+            assert mk == int(m.mask_logits(hj[None], torch.tensor([pair]))[0].argmax()), j

@@ -78,3 +78,25 @@ def test_text_to_image_plans_follow_the_prompts_mention_order() -> None:
     names = [tok.ID2TOK[t] for t in tok.plan_tokens(lay, order)]
     assert [n for n in names if n.startswith("SHAPE_")] == ["SHAPE_heart", "SHAPE_star"]
     assert tok.parse_plan(tok.plan_tokens(lay, order)) == lay  # order changes the tokens, not the scene
+
+
+def test_reference_layout_follows_the_output_plan_through_the_input_objects() -> None:
+    src = Layout("white", tuple(Shape("star", "red", "large") if k == 2 else
+                                Shape("circle", "blue", "small") if k == 6 else None for k in range(9)))
+    tgt = Layout("white", tuple(Shape("star", "green", "large") if k == 2 else
+                                Shape("circle", "blue", "small") if k == 6 else None for k in range(9)))
+    v = tok.VOCAB
+    sp, plan = tok.plan_tokens(src), tok.plan_tokens(tgt)
+    star = (v["SHAPE_star"], v["COL_red"], v["SIZE_large"], 0, 0)
+    circle = (v["SHAPE_circle"], v["COL_blue"], v["SIZE_small"], 0, 0)
+    want = [(v["SLOT_2"], *star[:4]), (v["SLOT_2"], *star[:4]),  # BGK, COL_white: the next input object
+            star, star, star,  # SLOT_2, SHAPE_star, COL_green: the input's object at slot 2
+            (v["SLOT_6"], *circle[:4]),  # SIZE_large closes the group: the next input object
+            circle, circle, circle, tok.NO_LAY]
+    assert [tok.reference_layout(sp, plan[:i + 1]) for i in range(len(plan))] == want
+    seq = tok.edit_seq([tok.layout_tokens(src)], "make the star green", [src], tgt, reference=True)
+    start = seq.ids.index(v["PLAN"], seq.ids.index(v["INSTR"])) + 1
+    assert seq.lay[start:start + len(plan)] == want
+    assert seq.lay[start + len(plan)] == tok.NO_LAY  # PLAN_END
+    plain = tok.edit_seq([tok.layout_tokens(src)], "make the star green", [src], tgt)
+    assert all(lay == tok.NO_LAY for lay in plain.lay[:start + len(plan)])

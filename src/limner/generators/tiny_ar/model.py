@@ -40,6 +40,7 @@ class GPTConfig:
     plan_end: int = 0
     prompt_bidi: bool = False  # the text-to-image prompt attends both ways (tokenizer.prompt_span)
     n_lay: int = 0  # plan tokens per position of the painting layout (tokenizer.paint_layout; 0 = none)
+    edit_reference: bool = False  # an edit's output plan also reads layouts (tokenizer.reference_layout)
 
     def to_dict(self) -> dict[str, int | float]:
         return asdict(self)

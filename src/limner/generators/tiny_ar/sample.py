@@ -36,6 +36,7 @@ class Program:
     plans: list[list[int]] = field(default_factory=list)  # filled by sampling
     image: list[int] = field(default_factory=list)
     paint_lay: list[tuple[int, ...]] = field(default_factory=list)  # the latest plan's painting layout, per slot
+    single_edit: bool = False  # an edit of one input: its output plan may read the input plan (reference_layout)
 
     def patches(self) -> np.ndarray:
         return tok.stream_to_patches(self.image)
@@ -238,9 +239,13 @@ def _take_plan(prog: Program, s: _State, t: int) -> None:
         prog.plans[-1].append(t)
 
 
-def _lay_after(prog: Program, s: _State, t: int) -> tuple[int, ...]:
-    """Painting layout fed with token t (already taken): that of the slot of the token it predicts. PAINT
-    predicts slot 0; an image token, the slot the state now points at, while the image lasts."""
+def _lay_after(prog: Program, s: _State, t: int, reference: bool = False) -> tuple[int, ...]:
+    """Layout fed with token t (already taken). Painting: that of the slot of the token it predicts (PAINT
+    predicts slot 0; an image token, the slot the state now points at, while the image lasts). With `reference`
+    (a model trained with it), a token of a one-input edit's output plan: the input's objects
+    (`tokenizer.reference_layout`) as the model read them into its first plan."""
+    if reference and prog.single_edit and s.n_plan > 0 and len(prog.plans) == 2:
+        return tok.reference_layout(prog.plans[0], prog.plans[1])
     if not prog.paint_lay:
         return tok.NO_LAY
     if t == _PAINT:
@@ -306,6 +311,7 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
     pk = model.infer_pack()
     emb_rows = pk.emb_rows
     lay_on = pk.n_lay > 0
+    reference = lay_on and cfgm.edit_reference
     idx_np = np.zeros((B, t_max, pk.n_rows), dtype=np.int64)
     idx_np[:] = emb_rows(_PAD, _NO_FEATS, 0)  # left padding: what GPT.embed() gives PAD at position 0
     valid_np = np.ones((B, t_max), dtype=bool)  # only left padding of the prompt is invalid
@@ -452,7 +458,7 @@ def run(model: GPT, programs: list[Program], seed: int = 0, temperature: float =
                 return programs
             p_t = t1 - L  # every row's position advances by one per column (finished rows too: nothing reads them)
             for b in range(n):
-                lay = _lay_after(programs[b], states[b], toks[b]) if lay_on else ()
+                lay = _lay_after(programs[b], states[b], toks[b], reference) if lay_on else ()
                 idx_np[b, t1] = emb_rows(toks[b], fts[b], lens_l[b] + p_t, lay)
                 if pointer:
                     copy_np[b, t1] = tok.copy_source(toks[b], fts[b])
@@ -499,7 +505,7 @@ def edit_program(inputs: list[np.ndarray], instruction: str) -> Program:
     s.add_text(instruction)
     s.add([v["PLAN"]], False)
     segs += [seq_segment(s), ("plan", None), forced([v["PAINT"]]), ("image", None), forced([v["EOS"]])]
-    return Program(segs)
+    return Program(segs, single_edit=len(inputs) == 1)
 
 
 def caption_program(patches: np.ndarray) -> Program:

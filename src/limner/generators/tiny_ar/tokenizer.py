@@ -370,6 +370,35 @@ def paint_layout(plan: list[int]) -> list[tuple[int, ...]]:
     return out
 
 
+def _group_len(first_attr: int) -> int:
+    """Attribute tokens in a plan group after its slot token: person 5, shape 3."""
+    return 5 if first_attr == VOCAB["PERSON"] else 3
+
+
+def reference_layout(source_plan: list[int], partial: list[int]) -> tuple[int, ...]:
+    """The layout fed with the last token of `partial` (an edit's output plan so far) about the *input* image:
+    inside a group at slot k, the input's object at slot k (NO_LAY if that slot was empty); before the first group
+    or after a complete one, the next object of the input plan after that slot, with its slot token. Why: the
+    session-5 model read inputs right but, writing the output plan, copied a token of the wrong object (the
+    instruction's shape into another slot, the new colour onto two objects). With the input's object beside each
+    output token, keeping it is a local copy and the model only has to decide what the instruction changes."""
+    per_slot = paint_layout(source_plan)
+    slot, n_attr, first = -1, 0, 0
+    for t in partial:
+        name = ID2TOK.get(t, "")
+        if name.startswith("SLOT_"):
+            slot, n_attr = int(name[5:]), 0
+        elif slot >= 0:
+            first = t if n_attr == 0 else first
+            n_attr += 1
+    if slot >= 0 and (n_attr == 0 or n_attr < _group_len(first)):
+        return per_slot[slot]
+    for j in range(slot + 1, 9):
+        if per_slot[j] != NO_LAY:
+            return tuple(([VOCAB[f"SLOT_{j}"], *per_slot[j]])[:N_LAY])
+    return NO_LAY
+
+
 # ---------------------------------------------------------------- task sequences
 @dataclass
 class Seq:
@@ -534,8 +563,9 @@ def caption_seq(patches: np.ndarray, lay: Layout | None) -> Seq:
 
 
 def edit_seq(inputs: list[np.ndarray], instruction: str, sources: list[Layout] | None, target: Layout | None,
-             stop_after_inputs: int | None = None) -> Seq:
-    """Edit (one input) or composition (two inputs). With `sources`/`target` None, it is an inference prefix."""
+             stop_after_inputs: int | None = None, reference: bool = False) -> Seq:
+    """Edit (one input) or composition (two inputs). With `sources`/`target` None, it is an inference prefix.
+    `reference`: an edit's output plan positions carry the input's objects (`reference_layout`)."""
     v = VOCAB
     s = Seq([], [], [])
     s.add([v["BOS"], v["EDIT" if len(inputs) == 1 else "COMPOSE"]], False)
@@ -548,7 +578,12 @@ def edit_seq(inputs: list[np.ndarray], instruction: str, sources: list[Layout] |
     s.add([v["PLAN"]], False)
     if target is not None:
         plan = plan_tokens(target)
+        start = len(s.ids)
         s.add([*plan, v["PLAN_END"], v["PAINT"]], True)
+        if reference and sources is not None and len(sources) == 1:
+            source_plan = plan_tokens(sources[0])
+            for i in range(len(plan)):
+                s.lay[start + i] = reference_layout(source_plan, plan[:i + 1])
         s.add_painting(layout_tokens(target), plan)
         s.add([v["EOS"]], True)
     return s

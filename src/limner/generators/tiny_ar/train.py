@@ -52,10 +52,11 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop early (and checkpoint) after this many minutes; 0 = no limit
     pointer: int = 64  # copy head width (0 = none)
     paint_layout: bool = True  # painting positions read their slot's plan tokens (tokenizer.paint_layout)
+    edit_reference: bool = True  # an edit's output plan reads the input's objects (tokenizer.reference_layout)
     init_from: str = ""  # start from these packaged weights (a directory); parameters they lack start fresh
 
 
-def sample_doc(rng: random.Random, task: str) -> tok.Seq:
+def sample_doc(rng: random.Random, task: str, edit_reference: bool = False) -> tok.Seq:
     if task == "t2i":
         while True:
             spec = sample_spec(rng, rng.choice(TAGS), "train")
@@ -73,10 +74,11 @@ def sample_doc(rng: random.Random, task: str) -> tok.Seq:
     while task_ is None:
         task_ = sample_edit(rng, "train") if task == "edit" else sample_compose(rng, "train")
     srcs = list(task_.sources)
-    return tok.edit_seq([tok.layout_tokens(s) for s in srcs], task_.instruction, srcs, task_.target)
+    return tok.edit_seq([tok.layout_tokens(s) for s in srcs], task_.instruction, srcs, task_.target,
+                        reference=edit_reference)
 
 
-def make_batch(seed: int, step: int, tokens: int) -> dict[str, torch.Tensor]:
+def make_batch(seed: int, step: int, tokens: int, edit_reference: bool = False) -> dict[str, torch.Tensor]:
     """One step's batch: documents of a single task (so lengths are close), right-padded, about `tokens` tokens.
 
     Grouping by task keeps padding small without packing masks, and right padding lets attention use the plain
@@ -86,7 +88,7 @@ def make_batch(seed: int, step: int, tokens: int) -> dict[str, torch.Tensor]:
     task = rng.choices(list(MIX), weights=list(MIX.values()))[0]
     docs: list[tok.Seq] = []
     while sum(len(d.ids) for d in docs) < tokens:
-        docs.append(sample_doc(rng, task))
+        docs.append(sample_doc(rng, task, edit_reference))
     T = max(len(d.ids) for d in docs)
     B = len(docs)
     ids = np.zeros((B, T), dtype=np.int64)
@@ -122,7 +124,8 @@ def build_model(cfg: TrainConfig) -> GPT:
                          block_size=cfg.block, n_layer=cfg.n_layer, n_head=cfg.n_head, n_embd=cfg.n_embd,
                          pointer=cfg.pointer, plan_lo=int(tok.PLAN_IDS[0]), plan_hi=int(tok.PLAN_IDS[-1]) + 1,
                          plan_end=tok.VOCAB["PLAN_END"], prompt_bidi=cfg.pointer > 0,
-                         n_lay=tok.N_LAY if cfg.paint_layout else 0))
+                         n_lay=tok.N_LAY if cfg.paint_layout else 0,
+                         edit_reference=cfg.paint_layout and cfg.edit_reference))
 
 
 def init_from_weights(model: GPT, weights_dir: Path) -> list[str]:
@@ -164,7 +167,7 @@ def train_loop(cfg: TrainConfig, run_dir: Path, resume: bool = False,
     while step < cfg.steps:
         for g in opt.param_groups:
             g["lr"] = lr_at(cfg, step, time.time() - t_start)
-        batch = make_batch(cfg.seed, step, cfg.tokens)
+        batch = make_batch(cfg.seed, step, cfg.tokens, model.cfg.edit_reference)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=cfg.bf16):
             loss, stats = model.loss(**batch)
         opt.zero_grad(set_to_none=True)
