@@ -80,6 +80,17 @@ def generate_prompts(seed: int = 0, per_core: int = 6) -> list[dict[str, Any]]:
                 if (style is None or style in B.PHOTO_STYLES) and bank.photoreal_label:
                     labels |= set(_IMPLIES[bank.photoreal_label])
                 rows.append({"text": text, "labels": sorted(labels), "kind": bank.name, "core": core, "split": split})
+    # after the image banks, with their own generator, so adding question banks leaves the rows above unchanged
+    qrng = random.Random(seed + 2)
+    for bank in B.QUESTION_BANKS:
+        for core in bank.cores:
+            split = core_split(core)
+            for _ in range(per_core // 2):
+                text = qrng.choice(B.QUESTION_ASKS).format(x=core)
+                if qrng.random() < 0.5:
+                    text = text[0].upper() + text[1:]
+                rows.append({"text": text, "labels": sorted(_IMPLIES[bank.label]), "kind": bank.name, "core": core,
+                             "split": split})
     return rows
 
 
