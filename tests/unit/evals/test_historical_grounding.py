@@ -186,3 +186,32 @@ def test_a_title_or_name_from_the_registry_is_a_person_and_is_grounded() -> None
             assert f"{name} with skin tone {tone}" in d.prompt
     for text in ("an aztec temple at dawn", "a medieval castle on a hill"):
         assert div.decide(text, random.Random(0)).action == "unchanged"
+
+
+def test_a_subject_the_lists_do_not_know_is_a_person_by_what_it_does() -> None:
+    """Titles and crafts of every culture cannot be listed: in a historical prompt, a subject followed by
+    something only people do or wear, by any participle, or by a his/her is a person. Animals, machines and
+    things never are, nor is a subject outside a historical context (the diversifier does not ask there)."""
+    from limner.evals.bias.text import is_historical, subject_person
+
+    people = {"a cooper hooping a barrel in a tudor workshop": "cooper",
+              "an ealdorman of wessex wearing a gold brooch": "ealdorman",
+              "two thegns feasting in an anglo-saxon hall": "thegns",
+              "in ming dynasty nanjing, a porcelain glazer at her table": "glazer",
+              "hatshepsut the great on her throne": "hatshepsut"}
+    for text, noun in people.items():
+        m = subject_person(text)
+        assert m is not None and m.group("noun") == noun, text
+    for text in ("a horse of the mongol empire wearing armour", "a robot holding a flower",
+                 "a medieval painting of a castle", "a vase of the ming dynasty on a shelf",
+                 "a tower of the medieval castle", "a doctor reading a chart"):  # the last: a listed noun
+        assert subject_person(text) is None, text
+    assert is_historical("two merchants in seventh century samarkand")
+    assert is_historical("a weaver in the eleventh-century") and is_historical("a scribe of the abbasid caliphate")
+    div = AttributeDiversifier()
+    d = div.decide("an ealdorman of the anglo-saxon kingdom of wessex wearing a gold brooch", random.Random(0))
+    assert d.action == "grounded" and d.setting == "anglo_saxon", d
+    assert re.search(r"^an ealdorman with skin tone \d+ of", d.prompt), d.prompt
+    d = div.decide("three thegns feasting in a hall in anglo-saxon wessex", random.Random(0))
+    assert d.action == "grounded" and len(d.tones) == 3, d
+    assert d.prompt.count("thegn with skin tone") == 3, d.prompt

@@ -72,3 +72,8 @@ def test_person_nouns_are_read_in_the_worlds_words() -> None:
     assert world_prompt("three roman legionaries at a wall") == "three roman people at a wall"
     assert world_prompt("a samurai warrior in the edo period") == "a person in the edo period"
     assert world_prompt("a red circle left of a blue square") == "a red circle left of a blue square"
+    # a word the lists lack, given a skin tone by the diversifier, or the structural subject of a historical prompt
+    assert world_prompt("an ealdorman with skin tone 2 of wessex") == "a person with skin tone 2 of wessex"
+    assert world_prompt("two thegns with skin tone 3 feasting") == "two people with skin tone 3 feasting"
+    assert world_prompt("a cooper hooping a barrel in a tudor workshop") == (
+        "a person hooping a barrel in a tudor workshop")

@@ -32,7 +32,15 @@ from pathlib import Path
 
 from limner.evals.bias.attributes import DEFAULT_MONK_GROUPS, group_names
 from limner.evals.bias.historical import HistoricalRegistry, HistoricalSetting, load_registry
-from limner.evals.bias.text import PERSON_NOUNS, PERSON_RE, is_historical, is_specified, people_count
+from limner.evals.bias.text import (
+    COUNT_WORDS,
+    PERSON_NOUNS,
+    PERSON_RE,
+    is_historical,
+    is_specified,
+    people_count,
+    subject_person,
+)
 from limner.types import GenerationRequest, Role, Turn
 
 log = logging.getLogger(__name__)
@@ -168,6 +176,9 @@ class AttributeDiversifier:
         setting = self.registry.match(prompt)
         # A setting's title or name ("a mansa of mali", "nefertiti") is a person even where no common noun says so.
         named = setting is not None and setting.person_mention(prompt) is not None
+        # In a historical context, a subject whose structure says person ("a negus of aksum holding a cross"):
+        # titles and crafts of every culture cannot all be listed.
+        named = named or ((setting is not None or is_historical(prompt)) and subject_person(prompt) is not None)
         if PERSON_RE.search(prompt) is None and not named:
             return DiversifierDecision("unchanged", "no person mentioned", prompt)
         # A registry pattern is itself a historical context ("a shogun" carries no date).
@@ -220,11 +231,36 @@ class AttributeDiversifier:
             listed = ", ".join(people[:-1]) + " and " + people[-1]
             return prompt[:group.start()] + listed + prompt[group.end():], tuple(tones)
         noun = _NOUN_RUN_RE.search(prompt) if setting is not None else PERSON_RE.search(prompt)
-        if noun is None and setting is not None:
-            noun = setting.person_mention(prompt)
-        assert noun is not None
+        if noun is None:
+            # a counted subject ("three thegns feasting") gets a tone per person even when the registry names it
+            subject = subject_person(prompt.strip())
+            counted = subject is not None and COUNT_WORDS.get((subject.group("det") or "").lower(), 1) > 1
+            if setting is not None and not counted:
+                noun = setting.person_mention(prompt)
+            if noun is None:
+                return self._rewrite_subject(prompt, rng, setting)
         tones = [self._tone(rng, setting)]
         return prompt[:noun.end()] + " " + self._phrase(tones[0]) + prompt[noun.end():], tuple(tones)
+
+    def _rewrite_subject(self, prompt: str, rng: random.Random,
+                         setting: HistoricalSetting | None) -> tuple[str, tuple[int, ...]]:
+        """A person known only by the prompt's structure (`text.subject_person`): the tone phrase after the noun, or
+        for a counted subject ("two hwarang of silla ...") one phrase per person, listed as for person nouns."""
+        m = subject_person(prompt.strip())
+        assert m is not None
+        offset = len(prompt) - len(prompt.lstrip())
+        det = (m.group("det") or "").lower()
+        n = min(4, COUNT_WORDS.get(det, 1))
+        if n > 1:
+            head = (m.group("mods") + _singular(m.group("noun"))).strip()
+            tones = [self._tone(rng, setting) for _ in range(n)]
+            listed = ", ".join(f"{_article(head)} {head} {self._phrase(t)}" for t in tones[:-1])
+            listed += f" and {_article(head)} {head} {self._phrase(tones[-1])}"
+            start, end = offset + m.start("det"), offset + m.end("noun")
+            return prompt[:start] + listed + prompt[end:], tuple(tones)
+        tones = [self._tone(rng, setting)]
+        end = offset + m.end()  # after an epithet too: "pakal the great with skin tone 6 on his throne"
+        return prompt[:end] + " " + self._phrase(tones[0]) + prompt[end:], tuple(tones)
 
     def rewrite(self, prompt: str, rng: random.Random) -> str:
         return self.decide(prompt, rng).prompt

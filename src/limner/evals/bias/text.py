@@ -44,13 +44,71 @@ HISTORICAL_RE = re.compile(
     r"\b(medieval|middle ages|viking|vikings|ancient|roman empire|roman legion|samurai|pharaoh|victorian|edwardian|"
     r"renaissance|colonial|feudal|knight|knights|founding fathers|\d{1,2}(?:st|nd|rd|th)[- ]century|1[0-9]{3}s?|"
     r"world war|wwi|wwii|ww1|ww2|civil war|historical|historically accurate|edo period|ming dynasty|qing dynasty|"
-    r"tang dynasty|aztec|inca|mayan|mughal|ottoman|tudor|elizabethan|napoleonic|pre-colonial)\b", re.I)
+    r"tang dynasty|aztec|inca|mayan|mughal|ottoman|tudor|elizabethan|napoleonic|pre-?colonial|antiquity|"
+    r"prehistoric|(?:bronze|iron|stone) age|dynasty|caliphate|sultanate|shogunate|khanate|\d{1,4} (?:bce?|ad)|"
+    # centuries written as words ("in seventh century samarkand") as well as digits
+    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
+    r"fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth)[- ]century)\b", re.I)
 SKIN_RE = re.compile(r"(?:skin tone|mst-|monk skin tone) ?(\d{1,2})", re.I)
-_COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4, "several": 3,
+COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4, "several": 3,
                 "a few": 3, "a group of": 3, "a team of": 3, "a crowd of": 4, "a family of": 3, "many": 4}
 _COUNT_RE = re.compile(r"\b(a group of|a team of|a crowd of|a family of|a few|several|many|one|two|three|four|"
                        r"[234]|an?)\s+(?:\w+\s+){0,2}?(" + PERSON_NOUNS + r")\b", re.I)
 GROUP_NOUNS = {"crowd": 4, "family": 3, "couple": 2, "friends": 3}
+
+
+# A person named by a word the lists above lack ("a negus of aksum holding a cross", "a weaver at her loom",
+# "pakal the great on his throne"): the prompt's subject, followed (after an optional "of the ..." phrase) by
+# something only people do or wear, or a his/her later on. Structure rather than vocabulary, because titles and
+# crafts of every culture cannot be listed; subjects that are animals, machines or things are never people.
+_HUMAN_ACTS = (r"wearing|dressed|clad|robed|holding|reading|writing|praying|smiling|speaking|teaching|riding|"
+               r"receiving|greeting|practi[cs]ing|meditating|dancing|singing|preaching|ruling|commanding|leading|"
+               r"negotiating|posing|steering|sailing|rowing|playing|trading|selling|tending|working|weaving|"
+               r"carving|forging|hammering|cooking|copying|studying|building|shaping|sewing|spinning|"
+               r"planting|harvesting|fishing|hunting|herding|guarding|kneeling|addressing|presiding|holding court")
+_NOT_PEOPLE = frozenset([
+    "cat", "dog", "horse", "horses", "camel", "camels", "elephant", "elephants", "lion", "lions", "tiger", "bird",
+    "birds", "eagle", "falcon", "hawk", "parrot", "monkey", "ape", "bear", "wolf", "fox", "deer", "ox", "oxen",
+    "cow", "cows", "bull", "sheep", "goat", "pig", "dragon", "dragons", "snake", "fish", "whale", "dolphin",
+    "robot", "robots", "android", "statue", "statues", "sculpture", "mannequin", "doll", "puppet", "toy",
+    "scarecrow", "ghost", "skeleton", "ship", "boat", "canoe", "car", "train", "tree", "building", "house",
+    "temple", "palace", "city", "map", "painting", "photo", "picture", "image", "portrait", "drawing",
+    "illustration", "tapestry", "mural", "mosaic", "coin", "vase", "manuscript"
+])
+_DET = r"a|an|the|one|two|three|four|several|a group of|a few"
+# Any other participle right after the subject counts too ("a dyer rinsing cloth"), except -ing words that are
+# nouns or prepositions.
+_NOT_ACTS = ("painting|drawing|setting|featuring|depicting|showing|clothing|ceiling|morning|evening|ring|king|thing|"
+             "wing|spring|string|wedding|sibling|offspring|lightning|nothing|something|anything|everything|during|"
+             "bring|railing|landing")
+_ANY_ACT = rf"(?!(?:{_NOT_ACTS})\b)[a-z]{{2,}}ing"
+SUBJECT_PERSON_RE = re.compile(
+    r"^(?:in [^,]{3,60}, )?"  # the setting first: "in song dynasty hangzhou, a weaver ..."
+    rf"(?:(?:an?|the) (?:photo|picture|painting|portrait|image|drawing|illustration|sketch) of )?"
+    rf"(?:(?P<det>{_DET})\s+)?(?P<mods>(?:[\w'-]+\s+){{0,2}}?)(?P<noun>[a-z][\w'-]*)"
+    rf"(?:\s+the\s+(?:great|elder|younger|wise|[ivx]+))?"  # an epithet: "pakal the great"
+    rf"(?=,?\s+{_ANY_ACT}\b"  # directly after the subject, any participle
+    rf"|(?:\s+(?:of|from|in|at)(?:\s+[\w'-]+){{1,6}}?)?,?\s+(?:{_HUMAN_ACTS})\b"
+    rf"|(?:\s+(?:of|from|in|at|on|with)\b|,)(?:\s+[\w'-]+){{0,8}}?\s+(?:his|her)\s+(?!and\b)\w)", re.I)
+# Words in the subject's place that are not nouns ("two teens are playing": the regex would take "are").
+_NOT_NOUNS = frozenset(["is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "stands",
+                        "stand", "sits", "sit", "lies", "lie"])
+
+
+def subject_person(text: str) -> re.Match[str] | None:
+    """The prompt's subject when its structure says it is a person and no listed person noun does (see above);
+    the match's `noun` group is the word, `det` its determiner or count (None for a bare name)."""
+    if PERSON_RE.search(text) is not None:
+        return None
+    m = SUBJECT_PERSON_RE.search(text.strip())
+    if m is None:
+        return None
+    noun = m.group("noun").lower()
+    if noun in _NOT_PEOPLE or noun.rstrip("s") in _NOT_PEOPLE or noun in _NOT_NOUNS or noun.endswith(("ing", "ed")):
+        return None
+    if m.group("det") is None and not re.search(r"\b(?:his|her)\b", text, re.I):
+        return None  # a bare word is a name only with a personal pronoun ("pakal the great on his throne")
+    return m
 
 
 def mentions_person(text: str) -> bool:
@@ -69,7 +127,7 @@ def people_count(text: str) -> int:
     """How many people a prompt asks for (1 to 4; the world holds at most nine entities)."""
     m = _COUNT_RE.search(text)
     if m:
-        return min(4, _COUNT_WORDS.get(m.group(1).lower(), 1))
+        return min(4, COUNT_WORDS.get(m.group(1).lower(), 1))
     noun = PERSON_RE.search(text)
     if noun is None:
         return 0

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
-from limner.evals.bias.text import GROUP_NOUNS, PERSON_RE
+from limner.evals.bias.text import GROUP_NOUNS, PERSON_RE, is_historical, subject_person
 from limner.generators.base import GeneratorError
 from limner.generators.tiny_ar import sample as S
 from limner.generators.tiny_ar import tokenizer as tok
@@ -109,19 +109,43 @@ class TinyArGenerator:
 
 _WORLD_PEOPLE = {"person", "people", "someone", "figure"}
 _RUN = re.compile(r"\b(person|people)(?: (?:person|people))+\b")
+# Only people have a skin tone: the word before one is a person ("a negus with skin tone 6", the diversifier's
+# rewrite of a title the person-noun lists lack).
+_TONED = re.compile(r"\b(?:(?P<det>an?|two|three|four|several) )?(?P<noun>[a-z][\w'-]*)"
+                    r"(?: the (?:great|elder|younger|wise|[ivx]+))?(?= with skin tone \d)", re.I)
+
+
+def _toned_person(m: re.Match[str]) -> str:
+    det = (m.group("det") or "").lower()
+    if m.group("noun").lower() in _WORLD_PEOPLE:
+        return m.group(0)
+    if det in ("a", "an"):
+        return "a person"
+    return f"{det} people" if det else "person"
 
 
 def world_prompt(prompt: str) -> str:
     """The prompt in the world's words: every person noun the bias module knows ("a doctor", "three roman
-    legionaries", "a court lady") becomes "person" or "people". The world has people but no professions or titles,
-    and the model, trained on the world's grammar, drew a person for "a doctor" in only a few of 20 samples."""
+    legionaries", "a court lady"), the word before a skin tone, and the subject of a historical prompt whose
+    structure says person ("a stonemason building the walls of great zimbabwe") become "person" or "people". The
+    world has people but no professions or titles, and the model, trained on the world's grammar, drew a person for
+    "a doctor" in only a few of 20 samples."""
     def sub(m: re.Match[str]) -> str:
         word = m.group(0).lower()
         if word in _WORLD_PEOPLE:
             return m.group(0)
         plural = word.endswith(("people", "men", "ren")) or (word.endswith("s") and not word.endswith("ss"))
         return "people" if plural or word in GROUP_NOUNS else "person"
-    return _RUN.sub(r"\1", PERSON_RE.sub(sub, prompt))
+    subject = subject_person(prompt.strip()) if is_historical(prompt) else None
+    if subject is not None:
+        offset = len(prompt) - len(prompt.lstrip())
+        counted = (subject.group("det") or "").lower() not in ("", "a", "an", "the", "one")
+        prompt = (prompt[:offset + subject.start("noun")] + ("people" if counted else "person")
+                  + prompt[offset + subject.end("noun"):])
+    prompt = PERSON_RE.sub(sub, prompt)
+    # the diversifier gives every person their own tone phrase, so the word before one is a single person
+    prompt = _TONED.sub(_toned_person, prompt)
+    return _RUN.sub(r"\1", prompt)
 
 
 def _patches(data: bytes) -> np.ndarray:
