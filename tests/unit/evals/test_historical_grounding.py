@@ -215,3 +215,18 @@ def test_a_subject_the_lists_do_not_know_is_a_person_by_what_it_does() -> None:
     d = div.decide("three thegns feasting in a hall in anglo-saxon wessex", random.Random(0))
     assert d.action == "grounded" and len(d.tones) == 3, d
     assert d.prompt.count("thegn with skin tone") == 3, d.prompt
+
+
+def test_a_regional_setting_needs_a_date_before_1950() -> None:
+    """A place is not a period: the regional fallbacks (`needs_date`) ground "a weaver in 1830s lyon" but leave
+    today's Lyon, and the years since 1950, to the diversifier; a specific setting still wins over its region."""
+    reg = load_registry()
+    assert reg.match("a weaver working her loom in 1830s lyon").id == "region_northern_western_europe"
+    assert reg.match("a cartographer in fifteenth-century genoa").id == "region_southern_europe"
+    assert reg.match("a chef in lyon") is None
+    assert reg.match("a chef in 1990s lyon") is None
+    assert reg.match("a samurai in edo").id == "japan_premodern"
+    div = AttributeDiversifier()
+    assert div.decide("a chef in paris", random.Random(0)).action == "diversified"
+    d = div.decide("a chef in paris in the 1790s", random.Random(0))
+    assert d.action == "grounded" and d.setting == "region_northern_western_europe" and d.tones[0] in (1, 2, 3)

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from limner.evals.bias.attributes import DEFAULT_MONK_GROUPS
+from limner.evals.bias.text import is_historical
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[4] / "policies" / "registries" / "historical_settings.yaml"
 # The registry names groups in the default Monk grouping whatever grouping the diversifier reports with, so one
@@ -41,6 +42,9 @@ class HistoricalSetting(BaseModel):
     groups: tuple[str, ...] = Field(min_length=1)
     tones: tuple[int, ...] = ()
     rationale: str = Field(min_length=10)
+    # A place is not a period: "a chef in paris" is today's Paris. Such a setting matches only a prompt that is
+    # historical by itself (a date, century, era or period word) and not set after 1950.
+    needs_date: bool = False
 
     @field_validator("patterns", "people")
     @classmethod
@@ -119,11 +123,21 @@ class HistoricalRegistry(BaseModel):
         return settings
 
     def match(self, prompt: str) -> HistoricalSetting | None:
-        """The first setting (file order) with a pattern in the prompt, or None."""
+        """The first setting (file order) with a pattern in the prompt, or None; a `needs_date` setting only when
+        the prompt is dated before 1950 (`dated_before_1950`)."""
         for setting in self.settings:
-            if setting.regex.search(prompt):
+            if setting.regex.search(prompt) and (not setting.needs_date or dated_before_1950(prompt)):
                 return setting
         return None
+
+
+_RECENT_RE = re.compile(r"\b(?:19[5-9]\d|20\d\d)s?\b|\b(?:twentieth|twenty-first|20th|21st)[- ]century\b|"
+                        r"\b(?:modern|contemporary|present[- ]day|today)\b", re.I)
+
+
+def dated_before_1950(prompt: str) -> bool:
+    """Historical by its own words (`text.is_historical`) and not about the years since 1950."""
+    return is_historical(prompt) and _RECENT_RE.search(prompt) is None
 
 
 def load_registry(path: str | Path | None = None) -> HistoricalRegistry:
