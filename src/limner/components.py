@@ -44,6 +44,7 @@ CLASSIFIERS: dict[str, str] = {
     "public_figure": "limner.classifiers.text.public_figures:PublicFigureClassifier",
     "fictional_subject": "limner.classifiers.text.fictional:FictionalSubjectClassifier",
     "public_record": "limner.classifiers.text.public_record:PublicRecordClassifier",
+    "fair_use": "limner.classifiers.text.fair_use:FairUseClassifier",
     "openai_judge": "limner.classifiers.text.openai_judge:OpenAIChatJudgeClassifier",
     "open_nsfw": "limner.classifiers.image.nudity:OpenNsfwClassifier",
     "nudenet": "limner.classifiers.image.nudity:NudeNetClassifier",
