@@ -29,8 +29,8 @@ def train(
         help="While painting, each position reads the plan tokens of the slot it paints (shape, colour, size).")
                             ] = True,
     edit_reference: Annotated[bool, typer.Option(
-        help="Each token of an edit's output plan also reads the input's object at its slot (needs --paint-layout).")
-                              ] = True,
+        help="Each token of an edit's output plan also reads the input's object at its slot (needs --paint-layout). "
+             "An experiment: measured in session 6 and not adopted (docs/generator.md).")] = False,
     init_from: Annotated[Path | None, typer.Option(
         help="Start from packaged weights (a directory with model.safetensors); parameters they lack, such as a "
              "new copy head, start fresh. Ignored with --resume.")] = None,

@@ -160,7 +160,8 @@ def test_an_edit_plan_reads_the_input_objects_as_training_sequences_carry_them()
     edit carries the input's object at its slot; the sampler must feed the same ones, built from the plan the model
     read the input into. Checked as for painting: every greedy output-plan and image step is the argmax of the
     training forward on a sequence built with those layouts."""
-    m = _micro()
+    torch.manual_seed(0)
+    m = build_model(TrainConfig(n_layer=2, n_embd=32, n_head=2, edit_reference=True)).eval()
     assert m.cfg.edit_reference
     with torch.no_grad():
         m.wlay.weight[1:].normal_(0.0, 1.0)

@@ -52,7 +52,7 @@ class TrainConfig:
     max_minutes: float = 0.0  # stop early (and checkpoint) after this many minutes; 0 = no limit
     pointer: int = 64  # copy head width (0 = none)
     paint_layout: bool = True  # painting positions read their slot's plan tokens (tokenizer.paint_layout)
-    edit_reference: bool = True  # an edit's output plan reads the input's objects (tokenizer.reference_layout)
+    edit_reference: bool = False  # an edit's output plan reads the input's objects (tokenizer.reference_layout)
     init_from: str = ""  # start from these packaged weights (a directory); parameters they lack start fresh
 
 
