@@ -215,6 +215,7 @@ class AttributeDiversifier:
 
     def _rewrite(self, prompt: str, rng: random.Random,
                  setting: HistoricalSetting | None) -> tuple[str, tuple[int, ...]]:
+        unspelled = prompt
         if setting is not None and self.style == "world":
             prompt = spell_numbers(prompt)
         n = people_count(prompt)
@@ -238,7 +239,10 @@ class AttributeDiversifier:
             if setting is not None and not counted:
                 noun = setting.person_mention(prompt)
             if noun is None:
-                return self._rewrite_subject(prompt, rng, setting)
+                # spelling a date out can hide the subject's structure ("in 1790s lima, a carrier ..."): then the
+                # prompt is rewritten as written
+                found = subject_person(prompt.strip()) is not None
+                return self._rewrite_subject(prompt if found else unspelled, rng, setting)
         tones = [self._tone(rng, setting)]
         return prompt[:noun.end()] + " " + self._phrase(tones[0]) + prompt[noun.end():], tuple(tones)
 

@@ -76,6 +76,8 @@ _NOT_PEOPLE = frozenset([
     "illustration", "tapestry", "mural", "mosaic", "coin", "vase", "manuscript"
 ])
 _DET = r"a|an|the|one|two|three|four|several|a group of|a few"
+# never part of the subject's noun phrase: a setting that did not parse as a prefix must not become the subject
+_FUNCTION = r"(?:in|on|at|of|from|during|with|by|for|to|and|or|the|a|an)"
 # Any other participle right after the subject counts too ("a dyer rinsing cloth"), except -ing words that are
 # nouns or prepositions.
 _NOT_ACTS = ("painting|drawing|setting|featuring|depicting|showing|clothing|ceiling|morning|evening|ring|king|thing|"
@@ -83,9 +85,10 @@ _NOT_ACTS = ("painting|drawing|setting|featuring|depicting|showing|clothing|ceil
              "bring|railing|landing")
 _ANY_ACT = rf"(?!(?:{_NOT_ACTS})\b)[a-z]{{2,}}ing"
 SUBJECT_PERSON_RE = re.compile(
-    r"^(?:in [^,]{3,60}, )?"  # the setting first: "in song dynasty hangzhou, a weaver ..."
+    r"^(?:(?:in|at|on|during) [^,]{3,60}, )?"  # the setting first: "in song dynasty hangzhou, a weaver ..."
     rf"(?:(?:an?|the) (?:photo|picture|painting|portrait|image|drawing|illustration|sketch) of )?"
-    rf"(?:(?P<det>{_DET})\s+)?(?P<mods>(?:[\w'-]+\s+){{0,2}}?)(?P<noun>[a-z][\w'-]*)"
+    rf"(?:(?P<det>{_DET})\s+)?(?P<mods>(?:(?!{_FUNCTION}\b)[\w'-]+\s+){{0,2}}?)(?!{_FUNCTION}\b)"
+    rf"(?P<noun>[a-z][\w'-]*)"
     rf"(?:\s+the\s+(?:great|elder|younger|wise|[ivx]+))?"  # an epithet: "pakal the great"
     rf"(?=,?\s+{_ANY_ACT}\b"  # directly after the subject, any participle
     rf"|(?:\s+(?:of|from|in|at)(?:\s+[\w'-]+){{1,6}}?)?,?\s+(?:{_HUMAN_ACTS})\b"
