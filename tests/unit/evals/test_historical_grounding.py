@@ -230,3 +230,15 @@ def test_a_regional_setting_needs_a_date_before_1950() -> None:
     assert div.decide("a chef in paris", random.Random(0)).action == "diversified"
     d = div.decide("a chef in paris in the 1790s", random.Random(0))
     assert d.action == "grounded" and d.setting == "region_northern_western_europe" and d.tones[0] in (1, 2, 3)
+
+
+def test_a_subject_hidden_by_a_spelt_out_date_is_still_grounded() -> None:
+    """World-style grounding spells dates out, which can push a setting-first prefix past what the subject reading
+    accepts; the prompt is then rewritten as written instead of failing."""
+    from limner.evals.bias.diversifier import spell_numbers
+    from limner.evals.bias.text import subject_person
+
+    text = "in the crowded harbour markets of 1790s lima near the sea, a carrier hauling water"
+    assert subject_person(text) is not None and subject_person(spell_numbers(text)) is None
+    d = AttributeDiversifier().decide(text, random.Random(0))
+    assert d.action == "grounded" and re.search(r"a carrier with skin tone \d+ hauling", d.prompt), d
