@@ -118,6 +118,19 @@ def test_plan_grammar_accepts_every_training_plan_and_keeps_samples_parseable() 
         assert tok.parse_plan(p.plans[0]) is not None
 
 
+def _assert_image_steps_are_argmax(m: torch.nn.Module, h: torch.Tensor, start: int, image: list[int]) -> None:
+    """Every sampled image token (slot token, or colour pair then mask) is the argmax of the training forward's
+    heads at the position before it (`start`: the sequence position of the first image token)."""
+    for j, t in enumerate(image):
+        hj = h[start + j - 1]
+        if t < m.cfg.v_main:
+            assert t == int(m.lm_head(hj)[tok.SLOT_IDS].argmax()) + int(tok.SLOT_IDS[0]), j
+        else:
+            pair, mk = divmod(t - m.cfg.v_main, m.cfg.n_mask)
+            assert pair == int(m.col_head(hj).argmax()), j
+            assert mk == int(m.mask_logits(hj[None], torch.tensor([pair]))[0].argmax()), j
+
+
 def test_the_sampler_paints_with_the_layouts_training_sequences_carry() -> None:
     """Greedy sampling must pick, at every image step, the argmax of the training forward run on the same tokens
     with the painting layouts `Seq.add_painting` builds: the sampler and the training data agree on which slot's
@@ -145,14 +158,7 @@ def test_the_sampler_paints_with_the_layouts_training_sequences_carry() -> None:
     with torch.no_grad():
         h = m.hidden(ids, feats, pos, mask, lay=lay)[0]
     start = len(seq.ids) - len(prog.image)
-    for j, t in enumerate(prog.image):
-        hj = h[start + j - 1]
-        if t < m.cfg.v_main:
-            assert t == int(m.lm_head(hj)[tok.SLOT_IDS].argmax()) + int(tok.SLOT_IDS[0]), j
-        else:
-            pair, mk = divmod(t - m.cfg.v_main, m.cfg.n_mask)
-            assert pair == int(m.col_head(hj).argmax()), j
-            assert mk == int(m.mask_logits(hj[None], torch.tensor([pair]))[0].argmax()), j
+    _assert_image_steps_are_argmax(m, h, start, prog.image)
 
 
 def test_an_edit_plan_reads_the_input_objects_as_training_sequences_carry_them() -> None:
@@ -195,12 +201,4 @@ def test_an_edit_plan_reads_the_input_objects_as_training_sequences_carry_them()
         allowed = torch.tensor(sorted(S.plan_allowed(plan[:i])))
         want = plan[i] if i < len(plan) else v["PLAN_END"]
         assert want == int(allowed[lp[allowed].argmax()]), i
-    image_start = len(seq.ids) - len(prog.image)
-    for j, t in enumerate(prog.image):
-        hj = h[image_start + j - 1]
-        if t < m.cfg.v_main:
-            assert t == int(m.lm_head(hj)[tok.SLOT_IDS].argmax()) + int(tok.SLOT_IDS[0]), j
-        else:
-            pair, mk = divmod(t - m.cfg.v_main, m.cfg.n_mask)
-            assert pair == int(m.col_head(hj).argmax()), j
-            assert mk == int(m.mask_logits(hj[None], torch.tensor([pair]))[0].argmax()), j
+    _assert_image_steps_are_argmax(m, h, len(seq.ids) - len(prog.image), prog.image)

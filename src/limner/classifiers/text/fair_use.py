@@ -16,8 +16,8 @@ from __future__ import annotations
 import re
 from typing import ClassVar
 
-from limner.classifiers.text.normalize import normalize
-from limner.types import Modality, Sample, Score
+from limner.classifiers.text.context_cues import CueContextClassifier
+from limner.types import Sample
 
 LABEL = "context/fair_use"
 _WORK = re.compile(
@@ -44,27 +44,15 @@ _HARM = re.compile(
     r"currency|money|kill\w*|attack\w*)\b")
 
 
-class FairUseClassifier:
+class FairUseClassifier(CueContextClassifier):
     """No parameters: the cue lists above are the classifier (each a documented choice, tested both ways)."""
 
     name: ClassVar[str] = "fair_use"
-    modality: ClassVar[Modality] = Modality.TEXT
     labels: ClassVar[tuple[str, ...]] = (LABEL,)
-
-    def warm(self) -> None:
-        return None
-
-    def classify(self, sample: Sample) -> tuple[Score, ...]:
-        text = normalize(sample.text).lower()
-        work = _WORK.search(text)
-        if work is None:
-            return (Score(LABEL, 0.0),)
-        for veto, why in ((_EXPLOIT, "also sells, distributes, circumvents or passes off the work"),
-                          (_HARM, "also names a harm the illicit row blocks")):
-            found = veto.search(text)
-            if found:
-                return (Score(LABEL, 0.0, f"'{work.group(0)}', but {why} ('{found.group(0)}')"),)
-        return (Score(LABEL, 0.9, f"uses a protected work without exploiting it ('{work.group(0)}')"),)
+    cue = _WORK
+    vetoes = ((_EXPLOIT, "also sells, distributes, circumvents or passes off the work"),
+              (_HARM, "also names a harm the illicit row blocks"))
+    fired = "uses a protected work without exploiting it ('{cue}')"
 
     @classmethod
     def examples(cls) -> list[tuple[Sample, frozenset[str]]]:

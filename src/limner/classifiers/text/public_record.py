@@ -21,8 +21,8 @@ import re
 from typing import ClassVar
 
 from limner.classifiers.text import lexicon
-from limner.classifiers.text.normalize import normalize
-from limner.types import Modality, Sample, Score
+from limner.classifiers.text.context_cues import CueContextClassifier
+from limner.types import Sample
 
 LABEL = "context/public_record"
 _PUBLIC = re.compile(
@@ -46,30 +46,18 @@ _SENSITIVE = re.compile(
 _FORGERY = re.compile(r"\b(?:fake|forged?|forgery|counterfeit|template|printable|scannable|fabricated|doctored)\b")
 
 
-class PublicRecordClassifier:
+class PublicRecordClassifier(CueContextClassifier):
     """No parameters: the cue lists above are the classifier (each a documented choice, tested both ways)."""
 
     name: ClassVar[str] = "public_record"
-    modality: ClassVar[Modality] = Modality.TEXT
     labels: ClassVar[tuple[str, ...]] = (LABEL,)
+    cue = _PUBLIC
+    vetoes = ((_SENSITIVE, "also asks for private or sensitive material"), (_FORGERY, "also asks for a forgery"))
+    fired = "shows information framed as public ('{cue}')"
 
-    def warm(self) -> None:
-        return None
-
-    def classify(self, sample: Sample) -> tuple[Score, ...]:
-        text = normalize(sample.text).lower()
-        public = _PUBLIC.search(text)
-        if public is None:
-            return (Score(LABEL, 0.0),)
-        for veto, why in ((_SENSITIVE, "also asks for private or sensitive material"),
-                          (_FORGERY, "also asks for a forgery")):
-            found = veto.search(text)
-            if found:
-                return (Score(LABEL, 0.0, f"'{public.group(0)}', but {why} ('{found.group(0)}')"),)
+    def veto_text(self, text: str) -> str | None:
         who = lexicon.real_person(text)
-        if who is not None:
-            return (Score(LABEL, 0.0, f"'{public.group(0)}', but about a private person ({who})"),)
-        return (Score(LABEL, 0.9, f"shows information framed as public ('{public.group(0)}')"),)
+        return None if who is None else f"about a private person ({who})"
 
     @classmethod
     def examples(cls) -> list[tuple[Sample, frozenset[str]]]:
