@@ -228,43 +228,42 @@ class AttributeDiversifier:
             if setting is not None:
                 head = (group.group(2) + _singular(group.group(3))).strip()
             tones = [self._tone(rng, setting) for _ in range(n)]
-            people = [f"{_article(head)} {head} {self._phrase(t)}" for t in tones]
-            listed = ", ".join(people[:-1]) + " and " + people[-1]
-            return prompt[:group.start()] + listed + prompt[group.end():], tuple(tones)
+            return prompt[:group.start()] + self._listed(head, tones) + prompt[group.end():], tuple(tones)
         noun = _NOUN_RUN_RE.search(prompt) if setting is not None else PERSON_RE.search(prompt)
         if noun is None:
             # a counted subject ("three thegns feasting") gets a tone per person even when the registry names it
-            subject = subject_person(prompt.strip())
+            subject = subject_person(prompt)
             counted = subject is not None and COUNT_WORDS.get((subject.group("det") or "").lower(), 1) > 1
             if setting is not None and not counted:
                 noun = setting.person_mention(prompt)
             if noun is None:
                 # spelling a date out can hide the subject's structure ("in 1790s lima, a carrier ..."): then the
                 # prompt is rewritten as written
-                found = subject_person(prompt.strip()) is not None
-                return self._rewrite_subject(prompt if found else unspelled, rng, setting)
+                if subject is None:
+                    prompt, subject = unspelled, subject_person(unspelled)
+                assert subject is not None
+                return self._rewrite_subject(prompt, subject, rng, setting)
         tones = [self._tone(rng, setting)]
         return prompt[:noun.end()] + " " + self._phrase(tones[0]) + prompt[noun.end():], tuple(tones)
 
-    def _rewrite_subject(self, prompt: str, rng: random.Random,
+    def _rewrite_subject(self, prompt: str, m: re.Match[str], rng: random.Random,
                          setting: HistoricalSetting | None) -> tuple[str, tuple[int, ...]]:
-        """A person known only by the prompt's structure (`text.subject_person`): the tone phrase after the noun, or
-        for a counted subject ("two hwarang of silla ...") one phrase per person, listed as for person nouns."""
-        m = subject_person(prompt.strip())
-        assert m is not None
-        offset = len(prompt) - len(prompt.lstrip())
-        det = (m.group("det") or "").lower()
-        n = min(4, COUNT_WORDS.get(det, 1))
+        """A person known only by the prompt's structure (m, `text.subject_person(prompt)`): the tone phrase after
+        the noun, or for a counted subject ("two hwarang of silla ...") one phrase per person, listed as for person
+        nouns."""
+        n = min(4, COUNT_WORDS.get((m.group("det") or "").lower(), 1))
         if n > 1:
             head = (m.group("mods") + _singular(m.group("noun"))).strip()
             tones = [self._tone(rng, setting) for _ in range(n)]
-            listed = ", ".join(f"{_article(head)} {head} {self._phrase(t)}" for t in tones[:-1])
-            listed += f" and {_article(head)} {head} {self._phrase(tones[-1])}"
-            start, end = offset + m.start("det"), offset + m.end("noun")
-            return prompt[:start] + listed + prompt[end:], tuple(tones)
+            return prompt[:m.start("det")] + self._listed(head, tones) + prompt[m.end("noun"):], tuple(tones)
         tones = [self._tone(rng, setting)]
-        end = offset + m.end()  # after an epithet too: "pakal the great with skin tone 6 on his throne"
+        end = m.end()  # after an epithet too: "pakal the great with skin tone 6 on his throne"
         return prompt[:end] + " " + self._phrase(tones[0]) + prompt[end:], tuple(tones)
+
+    def _listed(self, head: str, tones: list[int]) -> str:
+        """"a legionary with skin tone 2, a legionary with skin tone 4 and a legionary with skin tone 5"."""
+        people = [f"{_article(head)} {head} {self._phrase(t)}" for t in tones]
+        return ", ".join(people[:-1]) + " and " + people[-1]
 
     def rewrite(self, prompt: str, rng: random.Random) -> str:
         return self.decide(prompt, rng).prompt

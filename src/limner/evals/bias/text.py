@@ -84,12 +84,14 @@ _NOT_ACTS = ("painting|drawing|setting|featuring|depicting|showing|clothing|ceil
              "wing|spring|string|wedding|sibling|offspring|lightning|nothing|something|anything|everything|during|"
              "bring|railing|landing")
 _ANY_ACT = rf"(?!(?:{_NOT_ACTS})\b)[a-z]{{2,}}ing"
+# An epithet after a name ("pakal the great"); the world generator reads it as part of the name too.
+EPITHET_WORDS = r"great|elder|younger|wise|[ivx]+"
 SUBJECT_PERSON_RE = re.compile(
-    r"^(?:(?:in|at|on|during) [^,]{3,60}, )?"  # the setting first: "in song dynasty hangzhou, a weaver ..."
+    r"^\s*(?:(?:in|at|on|during) [^,]{3,60}, )?"  # the setting first: "in song dynasty hangzhou, a weaver ..."
     rf"(?:(?:an?|the) (?:photo|picture|painting|portrait|image|drawing|illustration|sketch) of )?"
     rf"(?:(?P<det>{_DET})\s+)?(?P<mods>(?:(?!{_FUNCTION}\b)[\w'-]+\s+){{0,2}}?)(?!{_FUNCTION}\b)"
     rf"(?P<noun>[a-z][\w'-]*)"
-    rf"(?:\s+the\s+(?:great|elder|younger|wise|[ivx]+))?"  # an epithet: "pakal the great"
+    rf"(?:\s+the\s+(?:{EPITHET_WORDS}))?"  # an epithet: "pakal the great"
     rf"(?=,?\s+{_ANY_ACT}\b"  # directly after the subject, any participle
     rf"|(?:\s+(?:of|from|in|at)(?:\s+[\w'-]+){{1,6}}?)?,?\s+(?:{_HUMAN_ACTS})\b"
     rf"|(?:\s+(?:of|from|in|at|on|with)\b|,)(?:\s+[\w'-]+){{0,8}}?\s+(?:his|her)\s+(?!and\b)\w)", re.I)
@@ -100,10 +102,11 @@ _NOT_NOUNS = frozenset(["is", "are", "was", "were", "be", "been", "being", "has"
 
 def subject_person(text: str) -> re.Match[str] | None:
     """The prompt's subject when its structure says it is a person and no listed person noun does (see above);
-    the match's `noun` group is the word, `det` its determiner or count (None for a bare name)."""
+    the match's `noun` group is the word, `det` its determiner or count (None for a bare name); positions are the
+    text's own (leading spaces allowed)."""
     if PERSON_RE.search(text) is not None:
         return None
-    m = SUBJECT_PERSON_RE.search(text.strip())
+    m = SUBJECT_PERSON_RE.search(text)
     if m is None:
         return None
     noun = m.group("noun").lower()

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from PIL import Image as PILImage
 
-from limner.evals.bias.text import GROUP_NOUNS, PERSON_RE, is_historical, subject_person
+from limner.evals.bias.text import COUNT_WORDS, EPITHET_WORDS, GROUP_NOUNS, PERSON_RE, is_historical, subject_person
 from limner.generators.base import GeneratorError
 from limner.generators.tiny_ar import sample as S
 from limner.generators.tiny_ar import tokenizer as tok
@@ -112,7 +112,7 @@ _RUN = re.compile(r"\b(person|people)(?: (?:person|people))+\b")
 # Only people have a skin tone: the word before one is a person ("a negus with skin tone 6", the diversifier's
 # rewrite of a title the person-noun lists lack).
 _TONED = re.compile(r"\b(?:(?P<det>an?|two|three|four|several) )?(?P<noun>[a-z][\w'-]*)"
-                    r"(?: the (?:great|elder|younger|wise|[ivx]+))?(?= with skin tone \d)", re.I)
+                    rf"(?: the (?:{EPITHET_WORDS}))?(?= with skin tone \d)", re.I)
 
 
 def _toned_person(m: re.Match[str]) -> str:
@@ -136,12 +136,10 @@ def world_prompt(prompt: str) -> str:
             return m.group(0)
         plural = word.endswith(("people", "men", "ren")) or (word.endswith("s") and not word.endswith("ss"))
         return "people" if plural or word in GROUP_NOUNS else "person"
-    subject = subject_person(prompt.strip()) if is_historical(prompt) else None
+    subject = subject_person(prompt) if is_historical(prompt) else None
     if subject is not None:
-        offset = len(prompt) - len(prompt.lstrip())
-        counted = (subject.group("det") or "").lower() not in ("", "a", "an", "the", "one")
-        prompt = (prompt[:offset + subject.start("noun")] + ("people" if counted else "person")
-                  + prompt[offset + subject.end("noun"):])
+        counted = COUNT_WORDS.get((subject.group("det") or "").lower(), 1) > 1
+        prompt = prompt[:subject.start("noun")] + ("people" if counted else "person") + prompt[subject.end("noun"):]
     prompt = PERSON_RE.sub(sub, prompt)
     # the diversifier gives every person their own tone phrase, so the word before one is a single person
     prompt = _TONED.sub(_toned_person, prompt)
