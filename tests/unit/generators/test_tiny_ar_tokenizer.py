@@ -80,7 +80,7 @@ def test_text_to_image_plans_follow_the_prompts_mention_order() -> None:
     assert tok.parse_plan(tok.plan_tokens(lay, order)) == lay  # order changes the tokens, not the scene
 
 
-def test_reference_layout_follows_the_output_plan_through_the_input_objects() -> None:
+def test_reference_layout_gives_the_input_object_inside_each_output_group_only() -> None:
     src = Layout("white", tuple(Shape("star", "red", "large") if k == 2 else
                                 Shape("circle", "blue", "small") if k == 6 else None for k in range(9)))
     tgt = Layout("white", tuple(Shape("star", "green", "large") if k == 2 else
@@ -89,9 +89,9 @@ def test_reference_layout_follows_the_output_plan_through_the_input_objects() ->
     sp, plan = tok.plan_tokens(src), tok.plan_tokens(tgt)
     star = (v["SHAPE_star"], v["COL_red"], v["SIZE_large"], 0, 0)
     circle = (v["SHAPE_circle"], v["COL_blue"], v["SIZE_small"], 0, 0)
-    want = [(v["SLOT_2"], *star[:4]), (v["SLOT_2"], *star[:4]),  # BGK, COL_white: the next input object
+    want = [tok.NO_LAY, tok.NO_LAY,  # BGK, COL_white: between groups, nothing
             star, star, star,  # SLOT_2, SHAPE_star, COL_green: the input's object at slot 2
-            (v["SLOT_6"], *circle[:4]),  # SIZE_large closes the group: the next input object
+            tok.NO_LAY,  # SIZE_large closes the group
             circle, circle, circle, tok.NO_LAY]
     assert [tok.reference_layout(sp, plan[:i + 1]) for i in range(len(plan))] == want
     seq = tok.edit_seq([tok.layout_tokens(src)], "make the star green", [src], tgt, reference=True)

@@ -377,12 +377,12 @@ def _group_len(first_attr: int) -> int:
 
 def reference_layout(source_plan: list[int], partial: list[int]) -> tuple[int, ...]:
     """The layout fed with the last token of `partial` (an edit's output plan so far) about the *input* image:
-    inside a group at slot k, the input's object at slot k (NO_LAY if that slot was empty); before the first group
-    or after a complete one, the next object of the input plan after that slot, with its slot token. Why: the
-    session-5 model read inputs right but, writing the output plan, copied a token of the wrong object (the
-    instruction's shape into another slot, the new colour onto two objects). With the input's object beside each
-    output token, keeping it is a local copy and the model only has to decide what the instruction changes."""
-    per_slot = paint_layout(source_plan)
+    inside a group at slot k, the input's object at slot k (NO_LAY if that slot was empty); between groups nothing.
+    Why: the session-5 model read inputs right but, writing the output plan, copied a token of the wrong object
+    (the instruction's shape into another slot, the new colour onto two objects). With the input's object beside
+    each output token, keeping it is a local copy and the model only has to decide what the instruction changes.
+    Nothing between groups because a first version that named the input's *next* object there made removals copy
+    the deleted object's attributes into the group after it (docs/generator.md)."""
     slot, n_attr, first = -1, 0, 0
     for t in partial:
         name = ID2TOK.get(t, "")
@@ -392,10 +392,7 @@ def reference_layout(source_plan: list[int], partial: list[int]) -> tuple[int, .
             first = t if n_attr == 0 else first
             n_attr += 1
     if slot >= 0 and (n_attr == 0 or n_attr < _group_len(first)):
-        return per_slot[slot]
-    for j in range(slot + 1, 9):
-        if per_slot[j] != NO_LAY:
-            return tuple(([VOCAB[f"SLOT_{j}"], *per_slot[j]])[:N_LAY])
+        return paint_layout(source_plan)[slot]
     return NO_LAY
 
 
