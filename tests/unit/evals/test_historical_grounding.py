@@ -242,3 +242,57 @@ def test_a_subject_hidden_by_a_spelt_out_date_is_still_grounded() -> None:
     assert subject_person(text) is not None and subject_person(spell_numbers(text)) is None
     d = AttributeDiversifier().decide(text, random.Random(0))
     assert d.action == "grounded" and re.search(r"a carrier with skin tone \d+ hauling", d.prompt), d
+
+
+def test_dress_horseback_and_a_bare_name_before_a_participle_say_person() -> None:
+    """Only people wear things or sit on horseback; a bare name of up to three words that opens the prompt and
+    is followed by a participle is a named individual. Plural-looking openers ("autumn leaves falling") and
+    paintings of things stay things."""
+    from limner.evals.bias.text import subject_person
+
+    people = {"a ropemaker in a canvas smock-apron twisting hemp in 1700s riga": "ropemaker",
+              "a vizier in a silk turban at the gate of 1600s isfahan": "vizier",
+              "tamerlane on horseback before the walls of delhi, 1398": "tamerlane",
+              "mary seacole tending the wounded in 1855 crimea": "seacole",
+              "a miller painting a windmill sail in the 1600s": "miller",
+              "zheng he setting sail from nanjing in 1405": "he",
+              "in the old city, 1820: a lamplighter with his ladder": "lamplighter"}
+    for text, noun in people.items():
+        m = subject_person(text)
+        assert m is not None and m.group("noun").lower() == noun, (text, m and m.group("noun"))
+    for text in ("autumn leaves falling over 1850s kyoto", "a renaissance painting of a harbour in 1520",
+                 "a sundial setting in a 1700s garden", "a bronze statue in a roman toga, 100 ad"):
+        assert subject_person(text) is None, text
+
+
+def test_the_gazetteer_grounds_a_dated_place_no_pattern_names() -> None:
+    """A dated prompt whose place no setting lists is grounded by the gazetteer's country (places.tsv), but only
+    for a name standing where a place stands; a place the Americas share with the old world is the old world's
+    before 1500; undated prompts and the years since 1950 are left to the diversifier."""
+    reg = load_registry()
+    assert reg.places is not None
+    assert reg.match("a net mender on the quay at 1880s valparaiso").id == "region_latin_america_caribbean"
+    assert reg.match("a scribe in 1200s tabriz, copying a letter").id == "region_north_africa_west_asia"
+    assert reg.match("in 1400s cordoba, a silk weaver at his loom").id == "region_southern_europe"
+    assert reg.match("in 1890s cordoba, a cigar roller at her bench").id == "region_latin_america_caribbean"
+    assert reg.match("a net mender on the quay at valparaiso") is None  # no date
+    assert reg.match("a net mender on the quay at 1990s valparaiso") is None  # after 1950
+    # town names that are also words or people's names, standing where no place stands
+    assert reg.match("a boy in 1890 reading a mobile library book") is None
+    assert reg.match("in 1850, victoria and albert at the piano") is None
+    d = AttributeDiversifier().decide("a net mender mending nets at 1880s valparaiso", random.Random(0))
+    assert d.action == "grounded" and d.setting == "region_latin_america_caribbean", d
+
+
+def test_a_gazetteer_file_is_validated(tmp_path: Path) -> None:
+    (tmp_path / "places.tsv").write_text("# comment\nvalparaiso\tChile\n", encoding="utf-8")
+    (tmp_path / "settings.yaml").write_text(
+        "gazetteer: places.tsv\nsettings:\n  - id: chile\n    name: Chile\n    patterns: ['santiago']\n"
+        "    groups: [medium]\n    countries: ['CL']\n    rationale: a test setting\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="places.tsv:2"):
+        load_registry(tmp_path / "settings.yaml")
+    (tmp_path / "settings.yaml").write_text(
+        "settings:\n  - id: chile\n    name: Chile\n    patterns: ['santiago']\n    groups: [medium]\n"
+        "    countries: ['Chile']\n    rationale: a test setting\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="ISO codes"):
+        load_registry(tmp_path / "settings.yaml")

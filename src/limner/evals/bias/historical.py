@@ -9,6 +9,7 @@ truth (its header says why); this module only loads, validates and matches it.
 from __future__ import annotations
 
 import re
+import unicodedata
 from functools import cached_property
 from pathlib import Path
 
@@ -45,6 +46,16 @@ class HistoricalSetting(BaseModel):
     # A place is not a period: "a chef in paris" is today's Paris. Such a setting matches only a prompt that is
     # historical by itself (a date, century, era or period word) and not set after 1950.
     needs_date: bool = False
+    # ISO country codes whose places (the registry's gazetteer) fall back on this setting when no pattern matches.
+    countries: tuple[str, ...] = ()
+
+    @field_validator("countries")
+    @classmethod
+    def _iso_codes(cls, countries: tuple[str, ...]) -> tuple[str, ...]:
+        bad = [c for c in countries if not re.fullmatch(r"[A-Z]{2}", c)]
+        if bad:
+            raise ValueError(f"countries {bad} are not two-letter ISO codes (e.g. 'PE')")
+        return countries
 
     @field_validator("patterns", "people")
     @classmethod
@@ -106,11 +117,80 @@ class HistoricalSetting(BaseModel):
         return {g: tuple(t for t in MONK_GROUPS[g] if not self.tones or t in self.tones) for g in self.groups}
 
 
+# A gazetteer name counts as the prompt's place only where a place stands: after a preposition (with at most three
+# words between, none of them an article or possessive that would make it a common noun phrase: "in his study
+# reading") and before the end, a comma, a date or another preposition. Cities are also people's names and English
+# words ("reading", "nice", "mobile"); the position rules those out far more often than a stop list could.
+_PLACE_LEFT = re.compile(r"\b(?:in|on|at|near|from|outside|around|across|within|inside|to|toward|towards|beyond|of)\s+"
+                         r"(?:(?!(?:a|an|his|her|its|their|my|our|your)\b)[\w'-]+,?\s+){0,3}$", re.I)
+_PLACE_RIGHT = re.compile(r"\s*(?:$|[,.;:!?)]|\s*\b(?:in|at|on|during|around|under|before|after|near|circa|c\.|"
+                          r"about|ca\.)\b|\s*\d)", re.I)
+_WORD_RE = re.compile(r"[\w'-]+")
+
+
+_CENTURY_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth")
+_EARLY_RE = re.compile(r"\b(?:bce?|ancient|antiquity|medieval|middle ages|(?:bronze|iron|stone) age|"
+                       rf"(?:{'|'.join(_CENTURY_WORDS)}|[1-9](?:st|nd|rd|th)|1[0-5]th)[- ]century)\b", re.I)
+_YEAR_RE = re.compile(r"\b(\d{2,4})s?\b(?![- ]?century)")
+
+
+def before_contact(prompt: str) -> bool:
+    """Set before 1500 by its own words: a year, a century up to the fifteenth, BC, ancient or medieval. Then a
+    place name the Americas and Oceania share with the old world ("12th-century cordoba") is the old world's."""
+    return _EARLY_RE.search(prompt) is not None or any(int(y) < 1500 for y in _YEAR_RE.findall(prompt))
+
+
+class Gazetteer:
+    """Place names (lower case, accents removed) -> the countries that have a place of that name, most populous
+    first, each with its continent code; read from a TSV written by `scripts/build_places.py`."""
+
+    def __init__(self, places: dict[str, tuple[tuple[str, str], ...]]) -> None:
+        self.places = places
+        self.longest = max((n.count(" ") + 1 for n in places), default=0)
+
+    @classmethod
+    def load(cls, path: Path) -> Gazetteer:
+        places = {}
+        for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip() or line.startswith("#"):
+                continue
+            name, _, codes = line.partition("\t")
+            entries = tuple(tuple(c.strip().split(":", 1)) for c in codes.split(","))
+            if not all(len(e) == 2 and re.fullmatch(r"[A-Z]{2}", e[0]) for e in entries):
+                raise ValueError(f"{path}:{n}: expected 'place<TAB>CC:continent[,CC:continent...]', got {line!r}")
+            places[name.strip().lower()] = entries
+        return cls(places)  # type: ignore[arg-type]
+
+    def find(self, prompt: str) -> tuple[str, tuple[str, ...]] | None:
+        """(place, candidate countries in order) for the first gazetteer name standing where a place stands (see
+        above), or None. Before 1500 (`before_contact`), countries of the Americas and Oceania go last."""
+        text = unicodedata.normalize("NFKD", prompt)
+        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+        words = list(_WORD_RE.finditer(text))
+        for i in range(len(words)):
+            for k in range(min(self.longest, len(words) - i), 0, -1):  # longest name first: "new york" not "york"
+                start, end = words[i].start(), words[i + k - 1].end()
+                name = text[start:end]
+                if (name in self.places and _PLACE_LEFT.search(text[:start])
+                        and _PLACE_RIGHT.match(text[end:])):
+                    entries = self.places[name]
+                    if before_contact(prompt):
+                        entries = tuple(sorted(entries, key=lambda e: e[1] in ("NA", "SA", "OC")))
+                    return name, tuple(country for country, _ in entries)
+        return None
+
+
 class HistoricalRegistry(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, arbitrary_types_allowed=True)
 
     version: int = 1
+    # a TSV of place -> ISO country beside the registry file: a dated prompt that no pattern matches falls back on
+    # the setting whose `countries` hold its place's country
+    gazetteer: str | None = None
     settings: tuple[HistoricalSetting, ...] = ()
+    # loaded by `load_registry` from `gazetteer`
+    places: Gazetteer | None = Field(default=None, exclude=True)
 
     @field_validator("settings")
     @classmethod
@@ -124,9 +204,19 @@ class HistoricalRegistry(BaseModel):
 
     def match(self, prompt: str) -> HistoricalSetting | None:
         """The first setting (file order) with a pattern in the prompt, or None; a `needs_date` setting only when
-        the prompt is dated before 1950 (`dated_before_1950`)."""
+        the prompt is dated before 1950 (`dated_before_1950`). Failing that, for a prompt dated before 1950, the
+        setting whose `countries` hold the country of a gazetteer place in it ("in 1790s lima" -> PE)."""
         for setting in self.settings:
             if setting.regex.search(prompt) and (not setting.needs_date or dated_before_1950(prompt)):
+                return setting
+        if self.places is None or not dated_before_1950(prompt):
+            return None
+        found = self.places.find(prompt)
+        if found is None:
+            return None
+        for country in found[1]:
+            setting = next((s for s in self.settings if country in s.countries), None)
+            if setting is not None:
                 return setting
         return None
 
@@ -145,6 +235,9 @@ def load_registry(path: str | Path | None = None) -> HistoricalRegistry:
     path = Path(path) if path is not None else DEFAULT_REGISTRY
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-        return HistoricalRegistry.model_validate(data)
+        registry = HistoricalRegistry.model_validate(data)
+        if registry.gazetteer:
+            registry = registry.model_copy(update={"places": Gazetteer.load(path.parent / registry.gazetteer)})
+        return registry
     except (OSError, yaml.YAMLError, ValueError) as exc:
         raise ValueError(f"historical settings registry {path}: {exc}") from exc

@@ -80,21 +80,40 @@ _DET = r"a|an|the|one|two|three|four|several|a group of|a few"
 _FUNCTION = r"(?:in|on|at|of|from|during|with|by|for|to|and|or|the|a|an)"
 # Any other participle right after the subject counts too ("a dyer rinsing cloth"), except -ing words that are
 # nouns or prepositions.
-_NOT_ACTS = ("painting|drawing|setting|featuring|depicting|showing|clothing|ceiling|morning|evening|ring|king|thing|"
+_NOT_ACTS = ("featuring|depicting|showing|clothing|ceiling|morning|evening|ring|king|thing|"
              "wing|spring|string|wedding|sibling|offspring|lightning|nothing|something|anything|everything|during|"
              "bring|railing|landing")
-_ANY_ACT = rf"(?!(?:{_NOT_ACTS})\b)[a-z]{{2,}}ing"
+# These are nouns as often ("a renaissance painting of ..."), so they count only before an object or particle
+# ("a moche potter painting a vessel", "ibn battuta setting out").
+_OBJECT_ACTS = r"painting|drawing|setting"
+_ANY_ACT = (rf"(?!(?:{_NOT_ACTS})\b)(?!(?:{_OBJECT_ACTS})\b(?!\s+(?:an?|the|his|her|their|out|off|sail)\b))"
+            rf"[a-z]{{2,}}ing")
 # An epithet after a name ("pakal the great"); the world generator reads it as part of the name too.
 EPITHET_WORDS = r"great|elder|younger|wise|[ivx]+"
+# Worn things: only people wear them ("a tanner in a leather apron scraping hides", "a qadi in a black turban").
+_ATTIRE = (r"aprons?|turbans?|headdress(?:es)?|uniforms?|peacoats?|coats?|robes?|cloaks?|tunics?|togas?|kimonos?|"
+           r"saris?|dress|gowns?|hats?|caps?|helmets?|armou?r|veils?|shawls?|kilts?|boots|sandals|jackets?|"
+           r"waistcoats?|vests?|hoods?|mantles?|wigs?|cassocks?|habits?|sashes|sash|mail|breastplates?|"
+           r"headscarf|headscarves|scarf|scarves|bonnets?|sarongs?|ponchos?|tricorns?|top hat|bowler|overalls")
+# dressed in something: "in a leather apron", "in his canvas smock-apron"
+_DRESSED = rf"in\s+(?:an?\s+|his\s+|her\s+)?(?:[\w'-]+\s+|[\w']+-){{0,3}}?(?:{_ATTIRE})\b"
 SUBJECT_PERSON_RE = re.compile(
-    r"^\s*(?:(?:in|at|on|during) [^,]{3,60}, )?"  # the setting first: "in song dynasty hangzhou, a weaver ..."
+    # the setting first: "in song dynasty hangzhou, a weaver ...", "on the goldfields of 1850s victoria, australia,
+    # a miner ...", "nantucket, 1835: a whaler ..."
+    r"^\s*(?:(?:in|at|on|during) [^,]{3,60}, (?:[^,]{3,30}, )?|[^,:]{3,40}, \d{3,4}s?: )?"
     rf"(?:(?:an?|the) (?:photo|picture|painting|portrait|image|drawing|illustration|sketch) of )?"
     rf"(?:(?P<det>{_DET})\s+)?(?P<mods>(?:(?!{_FUNCTION}\b)[\w'-]+\s+){{0,2}}?)(?!{_FUNCTION}\b)"
     rf"(?P<noun>[a-z][\w'-]*)"
     rf"(?:\s+the\s+(?:{EPITHET_WORDS}))?"  # an epithet: "pakal the great"
     rf"(?=,?\s+{_ANY_ACT}\b"  # directly after the subject, any participle
+    rf"|,?\s+on horseback\b"
+    rf"|,?\s+{_DRESSED}"
     rf"|(?:\s+(?:of|from|in|at)(?:\s+[\w'-]+){{1,6}}?)?,?\s+(?:{_HUMAN_ACTS})\b"
-    rf"|(?:\s+(?:of|from|in|at|on|with)\b|,)(?:\s+[\w'-]+){{0,8}}?\s+(?:his|her)\s+(?!and\b)\w)", re.I)
+    # after an "of ..." phrase of at most three words, any participle ("a kandake of meroe standing ...")
+    rf"|\s+(?:of|from)(?:\s+(?!{_FUNCTION}\b)[\w'-]+){{1,3}},?\s+{_ANY_ACT}\b"
+    # his/her after a preposition or comma, or after a verb in the present ("a water carrier leads his mule")
+    rf"|(?:\s+(?:of|from|in|at|on|with)\b|,|\s+[a-z]+s\b)(?:\s+[\w'-]+){{0,8}}?\s+(?:his|her)\s+(?!and\b)\w)",
+    re.I)
 # Words in the subject's place that are not nouns ("two teens are playing": the regex would take "are").
 _NOT_NOUNS = frozenset(["is", "are", "was", "were", "be", "been", "being", "has", "have", "had", "stands",
                         "stand", "sits", "sit", "lies", "lie"])
@@ -112,9 +131,19 @@ def subject_person(text: str) -> re.Match[str] | None:
     noun = m.group("noun").lower()
     if noun in _NOT_PEOPLE or noun.rstrip("s") in _NOT_PEOPLE or noun in _NOT_NOUNS or noun.endswith(("ing", "ed")):
         return None
-    if m.group("det") is None and not re.search(r"\b(?:his|her)\b", text, re.I):
-        return None  # a bare word is a name only with a personal pronoun ("pakal the great on his throne")
+    if m.group("det") is None and not (re.search(r"\b(?:his|her)\b", text, re.I) or _bare_name(text, m)):
+        return None  # a bare word is a name only with a personal pronoun ("pakal the great on his throne") ...
     return m
+
+
+def _bare_name(text: str, m: re.Match[str]) -> bool:
+    """... or when it opens the prompt, is at most three words and is followed by a participle, dress or "on
+    horseback" ("harriet tubman guiding ...", "saladin on horseback ..."): a plural there is more often a thing
+    ("autumn leaves falling"), so a last word in -s does not count."""
+    words = (m.group("mods") + m.group("noun")).split()
+    return (m.start("noun") - len(m.group("mods")) == len(text) - len(text.lstrip()) and len(words) <= 3
+            and not (m.group("noun").endswith("s") and not m.group("noun").endswith(("ss", "us")))
+            and re.match(rf",?\s+(?:{_ANY_ACT}\b|on horseback\b|{_DRESSED})", text[m.end():], re.I) is not None)
 
 
 def mentions_person(text: str) -> bool:
