@@ -57,10 +57,12 @@ class ScoreSheet:
         return flat
 
 
-def _lifted_by_context(label: str, sheet: ScoreSheet, policy: Policy, ctx: GateContext) -> bool:
+def _lifted_by_context(label: str, classifier: str, sheet: ScoreSheet, policy: Policy, ctx: GateContext) -> bool:
     tier = ctx.request.account.tier
     for rule in policy.context_rules:
         if rule.label != label or tier not in rule.tiers:
+            continue
+        if rule.from_classifiers and classifier not in rule.from_classifiers:
             continue
         allowed = any(sheet.best(c) >= rule.context_threshold for c in rule.allow_when)
         vetoed = any(sheet.best(c) >= rule.context_threshold for c in rule.unless)
@@ -84,7 +86,7 @@ def blocking_reasons(gate: str, sheet: ScoreSheet, ctx: GateContext) -> list[Rea
         threshold = policy.threshold(score.label, tier)
         if threshold is None or score.value < threshold:
             continue
-        if _lifted_by_context(score.label, sheet, policy, ctx):
+        if _lifted_by_context(score.label, classifier, sheet, policy, ctx):
             continue
         code = f"{gate}.{classifier}.{score.label}"
         message = spec.message + (f": {score.rationale}" if score.rationale else "")

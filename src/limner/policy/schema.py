@@ -79,6 +79,10 @@ class ContextRule(StrictModel):
     label: str
     allow_when: list[str] = Field(min_length=1, description="Context labels, any of which lifts the block")
     unless: list[str] = Field(default_factory=list, description="Context labels that keep the block in place")
+    from_classifiers: list[str] = Field(
+        default_factory=list,
+        description="Lift only scores from these classifiers (plugin types, e.g. text_head); empty = from any. A text "
+                    "context must not lift what an image classifier saw in an upload.")
     tiers: list[Tier] = Field(default_factory=lambda: [Tier.ADULT])
     context_threshold: float = Field(default=0.5, ge=0.0, le=1.0)
     description: str = ""

@@ -1,8 +1,9 @@
-"""Prompt gate / chat gate: the shape shared by cue-and-veto context classifiers (`public_record`, `fair_use`).
+"""Prompt gate / chat gate: the shape shared by cue-and-veto context classifiers (`public_record`, `fair_use`,
+`protective_education`, `recovery_support`, `game_world`).
 
 Such a classifier emits one `context/*` label at `value` when its cue is in the (normalised, lower-cased) prompt
-and none of its vetoes is; it blocks nothing by itself, the policy's context rules read it. Every silence names the
-veto that caused it, so a reviewer sees why a context did not lift a block.
+and none of its vetoes is in it or in an earlier user turn; it blocks nothing by itself, the policy's context rules
+read it. Every silence names the veto that caused it, so a reviewer sees why a context did not lift a block.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import re
 from typing import ClassVar
 
 from limner.classifiers.text.normalize import normalize
-from limner.types import Modality, Sample, Score
+from limner.types import Modality, Role, Sample, Score
 
 
 class CueContextClassifier:
@@ -39,6 +40,9 @@ class CueContextClassifier:
         cue = self.cue.search(text)
         if cue is None:
             return (Score(label, 0.0),)
+        # Vetoes read every user turn: "make it an awareness poster" must not lift what an earlier turn asked for.
+        earlier = [normalize(t.content).lower() for t in sample.turns if t.role == Role.USER]
+        text = "\n".join([*earlier, text]) if earlier else text
         for pattern, why in self.vetoes:
             found = pattern.search(text)
             if found:
