@@ -289,7 +289,7 @@ def test_a_gazetteer_file_is_validated(tmp_path: Path) -> None:
     (tmp_path / "settings.yaml").write_text(
         "gazetteer: places.tsv\nsettings:\n  - id: chile\n    name: Chile\n    patterns: ['santiago']\n"
         "    groups: [medium]\n    countries: ['CL']\n    rationale: a test setting\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="places.tsv:2"):
+    with pytest.raises(ValueError, match=r"places\.tsv:2"):
         load_registry(tmp_path / "settings.yaml")
     (tmp_path / "settings.yaml").write_text(
         "settings:\n  - id: chile\n    name: Chile\n    patterns: ['santiago']\n    groups: [medium]\n"
