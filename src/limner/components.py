@@ -50,6 +50,7 @@ CLASSIFIERS: dict[str, str] = {
     "game_world": "limner.classifiers.text.game_world:GameWorldClassifier",
     "harmless_target": "limner.classifiers.text.harmless_target:HarmlessTargetClassifier",
     "impossible_ability": "limner.classifiers.text.impossible_ability:ImpossibleAbilityClassifier",
+    "benign_intent": "limner.classifiers.text.benign_intent:BenignIntentClassifier",
     "openai_judge": "limner.classifiers.text.openai_judge:OpenAIChatJudgeClassifier",
     "open_nsfw": "limner.classifiers.image.nudity:OpenNsfwClassifier",
     "nudenet": "limner.classifiers.image.nudity:NudeNetClassifier",
