@@ -51,6 +51,7 @@ CLASSIFIERS: dict[str, str] = {
     "harmless_target": "limner.classifiers.text.harmless_target:HarmlessTargetClassifier",
     "impossible_ability": "limner.classifiers.text.impossible_ability:ImpossibleAbilityClassifier",
     "benign_intent": "limner.classifiers.text.benign_intent:BenignIntentClassifier",
+    "knowledge_question": "limner.classifiers.text.knowledge_question:KnowledgeQuestionClassifier",
     "openai_judge": "limner.classifiers.text.openai_judge:OpenAIChatJudgeClassifier",
     "open_nsfw": "limner.classifiers.image.nudity:OpenNsfwClassifier",
     "nudenet": "limner.classifiers.image.nudity:NudeNetClassifier",
