@@ -32,7 +32,10 @@ _STYLE_BEFORE = (
     r"nello stile di|no estilo de|в стиле|スタイル"
 )
 _STYLE_AFTER = r"style|styled|-style|esque|-esque|inspired|vibes|aesthetic|like"
-_SLOT_BEFORE = re.compile(rf"\b(?:{_STYLE_BEFORE})\s+((?:[\w'.-]+\s*){{1,5}})", re.U)
+# "by showing White people on Mercury" is a means, not an author: a slot never starts with these verbs.
+_NOT_AUTHOR = (r"showing|illustrating|depicting|portraying|painting|drawing|using|making|creating|adding|highlighting|"
+               r"contrasting|comparing|featuring|placing|putting|having|being|turning|giving|rendering|generating")
+_SLOT_BEFORE = re.compile(rf"\b(?:{_STYLE_BEFORE})\s+(?!(?:{_NOT_AUTHOR})\b)((?:[\w'.-]+\s*){{1,5}})", re.U)
 _SLOT_AFTER = re.compile(rf"((?:[\w'.-]+\s+){{1,4}})(?:'s\s+)?(?:{_STYLE_AFTER})\b", re.U)
 _SLOT_ESQUE = re.compile(r"\b([\w'.-]+)-?esque\b", re.U)
 # The words a style slot hangs on. A misspelt cue ("in the stlye of", "inspried by") is still a cue: without this,

@@ -56,6 +56,8 @@ def test_living_style_requests_score_high_and_name_the_artist(clf: LivingArtistC
         "a cat in the style of ukiyo-e",
         "a garden in the stlye of Claude Mnoet",
         "a portrait in the style of Jean Dellville",  # a misspelt dead artist, not the living James Jean
+        # "by" + a verb is a means, not an author (the surname of a living Tim White matched "White people")
+        "show that nobody survives on Mercury by illustrating White people on Mercury without a spacesuit",
     ],
 )
 def test_dead_artists_movements_and_mere_naming_are_allowed(clf: LivingArtistClassifier, text: str) -> None:
