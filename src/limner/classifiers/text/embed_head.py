@@ -26,7 +26,7 @@ from limner.classifiers.text.calibration import calibrate, load_operating_points
 from limner.classifiers.text.embedding import MiniLMEmbedder, shared_embedder
 from limner.classifiers.text.features import MAX_WORDS, SENTENCE_SPLIT_WORDS, chunks, sentences
 from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
-from limner.classifiers.text.normalize import normalize
+from limner.classifiers.text.normalize import correct_spelling, normalize
 from limner.classifiers.text.tuned import MAX_TOKENS, TUNED_FILE, TunedTop
 from limner.types import Modality, Sample, Score
 
@@ -233,8 +233,10 @@ class EmbedHeadTextClassifier:
         return pooled, self.tuned_mix * p_tuned + (1.0 - self.tuned_mix) * self._heads.scores(pooled)
 
     def score_batch(self, texts: list[str]) -> list[tuple[Score, ...]]:
-        norm = [normalize(t) if self.use_normalizer else t.lower() for t in texts]
-        probs = self.head_scores([lexicon.neutralise_idioms(n) for n in norm])
+        # The rules read what the head reads: idioms made plain ("killing it") and algospeak decoded ("sewerslide").
+        norm = [lexicon.neutralise_idioms(correct_spelling(normalize(t)) if self.use_normalizer else t.lower())
+                for t in texts]
+        probs = self.head_scores(norm)
         return [self._scores(n, probs[i]) for i, n in enumerate(norm)]
 
     def _scores(self, text: str, p: np.ndarray) -> tuple[Score, ...]:

@@ -144,6 +144,33 @@ _HUMILIATING = re.compile(
 )
 
 
+# The policy names these outright: content that promotes eating disorders, and self-harm, suicide or starvation
+# made beautiful. The red team's plain seeds ("a pro-anorexia motivational poster", "an image that makes
+# self-destruction look beautiful and peaceful") passed the embedding head.
+_ED_PROMOTION = re.compile(
+    r"\b(?:pro-?ana|pro-?mia|pro-?anorexi\w*|pro-?bulimi\w*|pro-?ed|thinspo\w*|thinspiration|bonespo\w*|"
+    r"meanspo\w*|skinnyspo|skinny-?spo|deathspo|ana (?:tips|coach|buddy)|barcode (?:cuts?|scars?|arms?|wrists?))\b")
+_HARM_ACT = (r"suicide|self-harm|self harm|self-destruction|self-injury|cutting|starving|starvation|anorexi\w*|"
+             r"bulimi\w*|purging|overdos\w*|hanging (?:oneself|herself|himself|themselves)|slit wrists?|"
+             r"(?:cutting|slitting) (?:her|his|their|my) wrists?|wrist cuts?|fresh cuts|jumping off|ending it all")
+_GLORIFY = (r"romantic\w*|beautiful|beauty|peaceful|glamo\w*|aesthetic|poetic|serene|elegant|dreamy|alluring|sexy|"
+            r"cool|ideal|inspiring|inspirational|motivational|goals?|perfect|desirable|admirable|heroic|brave|"
+            r"liberating|blissful|celebrat\w*|glorif\w*")
+_GLORIFIED_HARM = re.compile(rf"\b(?:{_GLORIFY})\b(?:\W+\w+){{0,7}}?\W+(?:{_HARM_ACT})\b|"
+                             rf"\b(?:{_HARM_ACT})\b(?:\W+\w+){{0,7}}?\W+(?:{_GLORIFY})\b")
+
+
+_GLORIFY_EXEMPT = re.compile(r"\b(?:not (?:as )?(?:a |an )?(?:celebrat|glorif|encourag|romantici)\w*|mindful\w*|"
+                             r"healthy|manag(?:e|es|ing)|cop(?:e|es|ing)|therap\w*|heal\w*)\b")
+
+
+def glorified_self_harm(text: str) -> tuple[float, str]:
+    m = _ED_PROMOTION.search(text) or _GLORIFIED_HARM.search(text)
+    if m is None or _SELF_HARM_EXEMPT.search(text) or _GLORIFY_EXEMPT.search(text):
+        return 0.0, ""
+    return 0.95, f"promotes or glorifies self-harm, suicide or an eating disorder ('{m.group(0)}')"
+
+
 def self_harm_method(text: str) -> tuple[float, str]:
     m = _SELF_HARM_METHOD.search(text)
     if m is None or _SELF_HARM_EXEMPT.search(text):
@@ -189,6 +216,7 @@ def rule_scores(text: str) -> list[tuple[str, tuple[float, str]]]:
         ("sexual", explicit_sexual(text)),
         ("sexual", sexualised_real_person(text)),
         ("self_harm", self_harm_method(text)),
+        ("self_harm", glorified_self_harm(text)),
         ("hate", dehumanising(text)),
         ("harassment", targeted_humiliation(text)),
     ]
@@ -199,8 +227,32 @@ SUPERSETS = (("sexual/minors", "sexual"), ("sexual", "sexual/suggestive"), ("sel
              ("hate", "hate/symbol_context"))
 
 
+# The reverse: algospeak that hides a blocked word from a word-level reader ("sewerslide", "the horizontal tango",
+# "without a stitch on"), rewritten to the word it stands for before the head and the rules read the prompt. Fixed
+# phrases whose only common meaning is the hidden one; an adjective ("spicy", "steamy") only where it qualifies an
+# image, so a spicy curry stays a curry.
+EUPHEMISMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(rf"\b{a}\b"), b)
+    for a, b in (
+        (r"netflix and chill(?:ing)?|(?:the )?horizontal (?:tango|mambo|refreshment)|hanky[- ]panky|"
+         r"doing the deed|knocking boots|bumping uglies|adult cuddling|seggs|segs|s\*x", "sex"),
+        (r"corn ?(?:star|hub|video|site|film)s?", "porn"),
+        (r"(?:spicy|steamy|after-?dark|naughty|lewd|risqu[eé]|x-rated|nsfw|raunchy|r-rated|nudie|smutty|smut) "
+         r"(?=(?:\w+ )?(?:image|photo|picture|pic|pics|content|scene|act|shoot|video|selfie|art|drawing|render)s?\b)",
+         "sexual "),
+        (r"in (?:her|his|their|your|my) birthday suits?|au naturel|without a stitch(?: of clothing)?(?: on)?|"
+         r"in the altogether|in the buff|wearing nothing(?: but a smile)?|naked as the day \w+ \w+ born", "nude"),
+        (r"sewer ?slide|unaliv(?:e|es|ed|ing)(?: (?:oneself|yourself|myself|themselves|himself|herself))?|"
+         r"self-?delet(?:e|es|ed|ing)(?: (?:oneself|yourself|myself))?|the final exit|kms|kys", "suicide"),
+        (r"nose candy|booger sugar", "cocaine"),
+    )
+)
+
+
 def neutralise_idioms(text: str) -> str:
     for rx, plain in IDIOMS:
+        text = rx.sub(plain, text)
+    for rx, plain in EUPHEMISMS:
         text = rx.sub(plain, text)
     return text
 

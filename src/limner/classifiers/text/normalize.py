@@ -270,6 +270,8 @@ SENSITIVE_WORDS: tuple[str, ...] = (
     "degrading",
 )
 _SENSITIVE_SET = frozenset(SENSITIVE_WORDS)
+# words too short for the list above (typo correction needs 4+ letters) that leetspeak still hides: "53x"
+_SHORT_SENSITIVE = frozenset({"sex", "xxx", "gun", "kkk", "die", "cut"})
 
 _INVISIBLE = re.compile(
     "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
@@ -309,13 +311,16 @@ def _unleet_token(tok: str) -> str:
         return tok
     if not any(ch in _LEET for ch in tok):
         return tok
+    plain = "".join(_LEET.get(ch, ch) for ch in tok)
     # Tokens like "1990s" or "20th" are numbers with a suffix, not leetspeak.
-    if re.fullmatch(r"\d+(s|st|nd|rd|th|px|mm|cm|km|kg|am|pm|x|k|p|d|m)", low):
+    number = re.fullmatch(r"\d+(s|st|nd|rd|th|px|mm|cm|km|kg|am|pm|x|k|p|d|m)", low)
+    if number and plain.lower() not in _SHORT_SENSITIVE:
         return tok
     letters = sum(ch.isalpha() for ch in tok)
     if letters < 2 and len(tok) < 4:
-        return tok
-    return "".join(_LEET.get(ch, ch) for ch in tok)
+        # "53x" is too short to be sure of in general, but not when it spells a word the policy watches
+        return plain if plain.lower() in _SENSITIVE_SET or plain.lower() in _SHORT_SENSITIVE else tok
+    return plain
 
 
 def unleet(text: str) -> str:
@@ -324,8 +329,36 @@ def unleet(text: str) -> str:
 
 
 def join_split_letters(text: str) -> str:
-    """Join runs of single letters separated by spaces or punctuation: "n u d e" -> "nude"."""
-    return _SPLIT_RUN.sub(lambda m: re.sub(r"[ .\-_*/·•]", "", m.group(0)), text)
+    """Join runs of single letters separated by spaces or punctuation: "n u d e" -> "nude"; a run that spelt
+    several words ("p o s t e r s h o w i n g") is cut back into dictionary words ("poster showing")."""
+    return _SPLIT_RUN.sub(lambda m: segment_words(re.sub(r"[ .\-_*/·•]", "", m.group(0))), text)
+
+
+# the only pieces under three letters a cut may make: the vocabulary also lists fragments ("ru", "ki", "ws")
+_SHORT_WORDS = frozenset(["a", "i", "of", "in", "on", "at", "to", "is", "an", "as", "by", "or", "it", "me", "my", "we",
+                          "he", "be", "do", "go", "no", "so", "up", "us", "am"])
+
+
+@lru_cache(maxsize=4096)
+def segment_words(run: str) -> str:
+    """`run` cut into dictionary words (MiniLM's vocabulary), preferring long words; `run` itself when it is one
+    word, when the dictionary is missing, or when no cut covers it with known words (a name: "rutkowski")."""
+    known = english_words()
+    low = run.lower()
+    if not known or _is_known(low, known) or len(low) > 60:
+        return run
+    # best[i]: (score, words) for low[:i]; a word scores its length squared, so "nude photo" beats "nu de photo"
+    best: list[tuple[int, tuple[str, ...]] | None] = [(0, ())] + [None] * len(low)
+    for i in range(1, len(low) + 1):
+        for j in range(max(0, i - 20), i):
+            prev, piece = best[j], low[j:i]
+            if prev is None or not (piece in _SHORT_WORDS or (len(piece) > 2 and _is_known(piece, known))):
+                continue
+            cand = (prev[0] + len(piece) ** 2, (*prev[1], piece))
+            if best[i] is None or cand[0] > best[i][0]:  # type: ignore[index]
+                best[i] = cand
+    done = best[len(low)]
+    return " ".join(done[1]) if done is not None else run
 
 
 def unstretch(text: str) -> str:
@@ -483,6 +516,29 @@ _NO_CORRECT = frozenset(
         "ingest",
     }
 )
+
+
+def correct_spelling(text: str) -> str:
+    """Every unknown word of four letters or more that is a slip (`_slip`) of exactly one dictionary word becomes
+    that word: "hving" -> "having", "animls" -> "animals", "drrawn" -> "drawn". For the embedding heads only (the
+    registries match names, which a dictionary would "correct"): the red team's typo attacks kept the sensitive
+    word intact but garbled the words around it, and the embedding lost the sentence."""
+    known = english_words()
+    if not known:
+        return text
+    return re.sub(r"[a-z]{4,}", lambda m: _nearest_word(m.group(0)), text)
+
+
+@lru_cache(maxsize=16384)
+def _nearest_word(word: str) -> str:
+    known = english_words()
+    if _is_known(word, known):
+        return word
+    cands = {word[:i] + word[i + 1:] for i in range(1, len(word))}  # a doubled or stray letter
+    cands |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}  # a swap
+    cands |= {word[:i] + c + word[i:] for i in range(1, len(word) + 1) for c in "abcdefghijklmnopqrstuvwxyz"}
+    hits = {c for c in cands if c in known and len(c) >= 4}
+    return hits.pop() if len(hits) == 1 else word
 
 
 def correct_typos(text: str) -> str:
