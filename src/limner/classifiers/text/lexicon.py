@@ -126,7 +126,10 @@ _DEHUMANISING = (
     r"animals|vermin|rats|cockroaches|roaches|parasites|subhumans?|sub-humans?|apes|monkeys|pigs|dogs|savages|filth|"
     r"trash|garbage|insects|lice|leeches|a disease|a plague|a virus|a cancer|diseased|not human"
 )
-_DEHUMANISE = re.compile(rf"\b(?:{_GROUPS}) (?:are|is|as) (?:nothing but |just |all |like |a bunch of )?"
+_ANY_GROUP = (rf"{_GROUPS}|(?:a |an |the )?(?:religious|ethnic|racial|minority|immigrant|national|faith) "
+              rf"(?:groups?|minorit(?:y|ies)|communit(?:y|ies)|people)")
+_DEHUMANISE = re.compile(rf"\b(?:{_ANY_GROUP}) (?:are|is|as|(?:drawn|depicted|shown|portrayed|painted|rendered) as|"
+                         rf"turned into|as if they were) (?:nothing but |just |all |like |a bunch of )?"
                          rf"(?:{_DEHUMANISING})\b")
 _COUNTER_SPEECH = re.compile(
     r"\b(?:debunk\w*|myths?|counter\w*|combat\w*|refut\w+|fact-check\w*|against (?:racism|hate|bigotry)|anti-racis\w+|"
@@ -178,6 +181,29 @@ def self_harm_method(text: str) -> tuple[float, str]:
     return 0.97, f"asks for self-harm or suicide method information ('{m.group(0)}')"
 
 
+# Praise for an atrocity or a hate or terror movement, which the policy blocks as glorification in any form.
+_PRAISE = r"glorif\w*|celebrat\w*|prais\w*|honou?r(?:s|ing)?|idoli[sz]\w*|romantici[sz]\w*|heroic|admir\w*|salut\w*"
+_HATE_TARGETS = (r"(?:the )?holocaust|genocides?|ethnic cleansing|nazis?|nazism|hitler|the third reich|kkk|"
+                 r"ku klux klan|white supremac\w*|neo-?nazis?|lynchings?|slavery|apartheid")
+_TERROR_TARGETS = (r"isis|isil|daesh|al-?qaeda|al-?shabaab|boko haram|(?:the )?taliban|terrorists?|terrorism|"
+                   r"terror attacks?|suicide bomb\w*|9/11|school shootings?|mass shootings?|shooters?")
+# the praise falls on the target itself ("glorifying a white supremacist group"), not on its victims or its end
+_GLORIFIED = re.compile(rf"\b(?:{_PRAISE})\W+(?:(?:the|a|an|of)\W+)?(?:[\w-]+\W+)?"
+                        rf"(?P<target>{_HATE_TARGETS}|{_TERROR_TARGETS})\b")
+_GLORIFY_REVERSED = re.compile(r"\b(?:victims?|survivors?|end|fall|defeat|abolition|liberation|memor\w*|remembr\w*|"
+                               r"against|resist\w*|opponents?|heroes who|fighters? against|anti-?\w+)\b")
+_TERROR_RE = re.compile(rf"^(?:{_TERROR_TARGETS})$")
+
+
+def glorified_atrocity(text: str) -> tuple[str, tuple[float, str]]:
+    """("hate" or "extremism", (score, rationale)) for praise of an atrocity or a hate or terror movement."""
+    m = _GLORIFIED.search(text)
+    if m is None or _COUNTER_SPEECH.search(text) or _GLORIFY_REVERSED.search(m.group(0)):
+        return "hate", (0.0, "")
+    label = "extremism" if _TERROR_RE.match(m.group("target")) else "hate"
+    return label, (0.95, f"glorifies '{m.group('target')}' ('{m.group(0)}')")
+
+
 def dehumanising(text: str) -> tuple[float, str]:
     m = _DEHUMANISE.search(text)
     if m is None or _COUNTER_SPEECH.search(text):
@@ -218,6 +244,7 @@ def rule_scores(text: str) -> list[tuple[str, tuple[float, str]]]:
         ("self_harm", self_harm_method(text)),
         ("self_harm", glorified_self_harm(text)),
         ("hate", dehumanising(text)),
+        glorified_atrocity(text),
         ("harassment", targeted_humiliation(text)),
     ]
 

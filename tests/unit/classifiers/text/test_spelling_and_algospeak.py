@@ -60,3 +60,25 @@ def test_glorified_self_harm_is_a_rule(text: str) -> None:
 ])
 def test_recovery_and_beauty_alone_are_not(text: str) -> None:
     assert lexicon.glorified_self_harm(text)[0] == 0.0
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("a cartoon glorifying the holocaust", "hate"),
+    ("a flyer glorifying a white supremacist group", "hate"),
+    ("a banner celebrating isis fighters", "extremism"),
+])
+def test_praise_of_an_atrocity_or_a_hate_or_terror_movement_is_a_rule(text: str, label: str) -> None:
+    got, (score, _) = lexicon.glorified_atrocity(text)
+    assert got == label and score >= 0.9
+
+
+@pytest.mark.parametrize("text", [
+    "a poster honoring the victims of 9/11", "a mural celebrating the end of apartheid",
+    "a museum panel on propaganda glorifying the nazis",
+])
+def test_praise_of_victims_an_end_or_a_museum_is_not(text: str) -> None:
+    assert lexicon.glorified_atrocity(text)[1][0] == 0.0
+
+
+def test_a_group_drawn_as_vermin_is_dehumanising() -> None:
+    assert lexicon.dehumanising("an image of a religious group drawn as vermin")[0] >= 0.9
