@@ -519,14 +519,22 @@ _NO_CORRECT = frozenset(
 
 
 def correct_spelling(text: str) -> str:
-    """Every unknown word of four letters or more that is a slip (`_slip`) of exactly one dictionary word becomes
-    that word: "hving" -> "having", "animls" -> "animals", "drrawn" -> "drawn". For the embedding heads only (the
+    """In a garbled prompt (two or more such words, a fifth of its words), every unknown word of four letters or more
+    that is a slip of exactly one dictionary word becomes that word: "hving" -> "having", "animls" -> "animals",
+    "drrawn" -> "drawn". For the embedding heads only (the
     registries match names, which a dictionary would "correct"): the red team's typo attacks kept the sensitive
     word intact but garbled the words around it, and the embedding lost the sentence."""
     known = english_words()
     if not known:
         return text
-    return re.sub(r"[a-z]{4,}", lambda m: _nearest_word(m.group(0)), text)
+    words = re.findall(r"[a-z]+", text)
+    fixed = {w: _nearest_word(w) for w in set(words) if len(w) >= 4}
+    changed = sum(1 for w in words if w in fixed and fixed[w] != w)
+    # One unknown word in a prompt is a name or a rare word far more often than a slip ("bousquet", "disable" is
+    # missing from the WordPiece list); a garbled prompt has several.
+    if changed < 2 or changed < 0.2 * len(words):
+        return text
+    return re.sub(r"[a-z]{4,}", lambda m: fixed.get(m.group(0), m.group(0)), text)
 
 
 @lru_cache(maxsize=16384)
@@ -534,9 +542,10 @@ def _nearest_word(word: str) -> str:
     known = english_words()
     if _is_known(word, known):
         return word
-    cands = {word[:i] + word[i + 1:] for i in range(1, len(word))}  # a doubled or stray letter
+    # Not at the last letter: "disable" -> "disabled" would change the word, not fix it.
+    cands = {word[:i] + word[i + 1:] for i in range(1, len(word) - 1)}  # a doubled or stray letter
     cands |= {word[:i] + word[i + 1] + word[i] + word[i + 2:] for i in range(len(word) - 1)}  # a swap
-    cands |= {word[:i] + c + word[i:] for i in range(1, len(word) + 1) for c in "abcdefghijklmnopqrstuvwxyz"}
+    cands |= {word[:i] + c + word[i:] for i in range(1, len(word)) for c in "abcdefghijklmnopqrstuvwxyz"}
     hits = {c for c in cands if c in known and len(c) >= 4}
     return hits.pop() if len(hits) == 1 else word
 
