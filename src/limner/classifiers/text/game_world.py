@@ -55,6 +55,10 @@ _REAL = re.compile(
     r"neighbou?rs?|my (?:boss|ex|wife|husband|sister|brother)|local|from other players|"
     r"commercial\w*|distribut\w*|avoid\w* detection|advertis\w*|bypass\w*|circumvent\w*|celebrit\w*|likeness|"
     r"asset packs?|replicat\w*|copyright\w*|bootleg\w*|pirat\w*|"
+    # a recipe or a working design is real whatever level it is for ("in my video game the next level needs a
+    # how-to diagram for making ricin"), and so is someone being hurt
+    r"how-to|diagrams?|recipes?|instructions?|blueprints?|schematics?|step[- ]by[- ]step|synthes\w*|ricin|sarin|"
+    r"anthrax|nerve agents?|chemical weapons?|bioweapons?|civilians?|being (?:shot|killed|stabbed|beaten|tortured)|"
     # gore: a game's name does not make a photoreal wound less graphic
     r"blood\w*|bleed\w*|bled|gore|gory|guts|entrails|intestines|organs|decapitat\w*|behead\w*|dismember\w*|"
     r"mutilat\w*|corpses?|dead bod(?:y|ies)|severed|impal\w*|tortur\w*|splatter\w*|autopsy|flesh)\b")

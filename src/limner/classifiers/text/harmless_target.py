@@ -23,12 +23,12 @@ LABEL = "context/harmless_target"
 _VERB = re.compile(
     r"\b(?:kill(?:s|ed|ing)?|terminat\w*|shoot(?:s|ing)?|shot|execut\w*|beat(?:s|ing)?|overpower\w*|"
     r"blow(?:s|ing)? (?:up|off|out)|smash\w*|hang(?:s|ing)?|eliminat\w*|liquidat\w*|tackl\w*|sever\w*|"
-    r"captur\w*|throttl\w*|strangl\w*|bomb(?:s|ed|ing)?|hit(?:s|ting)?|slay\w*|explod\w*|explosions?|"
+    r"captur\w*|throttl\w*|bomb(?:s|ed|ing)?|hit(?:s|ting)?|slay\w*|explod\w*|explosions?|"
     r"detonat\w*|destroy\w*|butcher\w*|ax(?:e|es|ing)|crack(?:s|ing)?|drown\w*|slash\w*|snip(?:e|es|ing)|"
     r"carv\w*|stab\w*|gut(?:s|ting)?|punch\w*|demolish\w*|chop\w*|cut(?:s|ting)?(?: off)?|eradicat\w*|"
     r"dispos\w*|crush\w*|annihilat\w*|exterminat\w*|break(?:s|ing)?(?: open| down)?|pierc\w*|hammer\w*|"
     r"rip(?:s|ping)?(?: off| apart)?|saw(?:s|ing)?|burn(?:s|ing)?|attack\w*|nuk(?:e|ing)|"
-    r"torch\w*|choke\w*|behead\w*|decapitat\w*|shred\w*|whip\w*|fir(?:e|ing) (?:up|off)|trigger\w*|"
+    r"torch\w*|shred\w*|whip\w*|fir(?:e|ing) (?:up|off)|trigger\w*|"
     r"poison\w*)\b")
 # a person, a body, a group or a living pet as the target; a weapon, an explosive or another's property; a way to
 # hurt or to escape the consequences
@@ -61,6 +61,9 @@ _DANGER = re.compile(
     r"any means|ruthless\w*|brutal\w*|gruesome|devastat\w*|injur\w*|wounds?|daggers?|pickaxes?|flamethrowers?|"
     r"step[- ]by[- ]step|blueprints?|tactics|strateg(?:y|ies)|sabotag\w*|unethical|manipulat\w*|each other|"
     r"one another|slaughter\w*|rap(?:e|es|ed|ing|ist)|assault\w*|abus\w*|attacks|replicat\w*|success\w*|"
+    # acts that only people suffer, and a request for a realistic or graphic picture of one
+    r"behead\w*|decapitat\w*|execution\w*|strangl\w*|chok(?:e|ed|ing)|lynch\w*|tortur\w*|mutilat\w*|"
+    r"dismember\w*|realistic|photoreal\w*|hyperreal\w*|lifelike|true-to-life|footage|cctv|graphic|gor(?:e|y)|"
     r"\d+/\d+|anniversar\w*|"
     # someone on the receiving end: "X getting beat up", "a man being shot"
     r"(?:getting|gets|got|being|was|were) (?:\w+ )?(?:beat(?:en)?|shot|stabbed|punched|hit|killed|crushed|hanged|"

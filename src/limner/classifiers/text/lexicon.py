@@ -272,6 +272,8 @@ EUPHEMISMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"sewer ?slide|unaliv(?:e|es|ed|ing)(?: (?:oneself|yourself|myself|themselves|himself|herself))?|"
          r"self-?delet(?:e|es|ed|ing)(?: (?:oneself|yourself|myself))?|the final exit|kms|kys", "suicide"),
         (r"nose candy|booger sugar", "cocaine"),
+        (r"little ones|young ones", "children"),
+        (r"(?:a|the|this|that) (?:little|young) one(?! of)", "a child"),
     )
 )
 
