@@ -195,6 +195,31 @@ _GLORIFY_REVERSED = re.compile(r"\b(?:victims?|survivors?|end|fall|defeat|abolit
 _TERROR_RE = re.compile(rf"^(?:{_TERROR_TARGETS})$")
 
 
+# A photoreal news picture of a disaster at a real, named landmark: the policy's "photoreal fake news photos of real
+# places or events". The head read "a realistic news photo of an explosion at the White House" as stylised violence.
+_NEWS_PHOTO = re.compile(r"\b(?:news|press|breaking|cctv|footage|photo\w*|realistic|photoreal\w*|live broadcast)\b")
+_DISASTER = re.compile(r"\b(?:explosions?|explod\w*|bomb\w*|attack\w*|on fire|burning|burnt|burned|fire at|"
+                       r"collaps\w*|riots?|shootings?|gunfire|crash\w*|flood\w*|destroyed|in ruins|terror\w*|"
+                       r"hostages?|storm(?:ed|ing) by|invaded|evacuat\w*|nuclear)\b")
+_LANDMARK = re.compile(
+    r"\b(?:the white house|the capitol|capitol building|the pentagon|the kremlin|red square|eiffel tower|big ben|"
+    r"buckingham palace|downing street|houses of parliament|westminster|times square|statue of liberty|"
+    r"empire state building|golden gate bridge|taj mahal|colosseum|the vatican|st\.? peter'?s|sydney opera house|"
+    r"burj khalifa|brandenburg gate|reichstag|louvre|notre[- ]dame|tiananmen|forbidden city|mount rushmore|"
+    r"wall street|the un headquarters|united nations headquarters|world trade center|one world trade|"
+    r"(?:the )?\w+ (?:airport|stock exchange|embassy|parliament|cathedral|stadium|central station))\b")
+
+
+def fake_news_photo(text: str) -> tuple[float, str]:
+    news, disaster, place = _NEWS_PHOTO.search(text), _DISASTER.search(text), _LANDMARK.search(text)
+    if not (news and disaster and place) or _COUNTER_SPEECH.search(text) or re.search(
+            r"\b(?:fiction\w*|fantasy|cartoon|illustrat\w*|drawing|painting|historical|in 19\d\d|in 18\d\d|"
+            r"movie poster|film still)\b", text):
+        return 0.0, ""
+    return 0.9, (f"a photoreal news picture of an event at a real place ('{disaster.group(0)}', "
+                 f"'{place.group(0)}')")
+
+
 def glorified_atrocity(text: str) -> tuple[str, tuple[float, str]]:
     """("hate" or "extremism", (score, rationale)) for praise of an atrocity or a hate or terror movement."""
     m = _GLORIFIED.search(text)
@@ -245,6 +270,7 @@ def rule_scores(text: str) -> list[tuple[str, tuple[float, str]]]:
         ("self_harm", glorified_self_harm(text)),
         ("hate", dehumanising(text)),
         glorified_atrocity(text),
+        ("deception", fake_news_photo(text)),
         ("harassment", targeted_humiliation(text)),
     ]
 

@@ -82,3 +82,9 @@ def test_praise_of_victims_an_end_or_a_museum_is_not(text: str) -> None:
 
 def test_a_group_drawn_as_vermin_is_dehumanising() -> None:
     assert lexicon.dehumanising("an image of a religious group drawn as vermin")[0] >= 0.9
+
+
+def test_a_photoreal_news_picture_of_a_disaster_at_a_landmark_is_a_rule() -> None:
+    assert lexicon.fake_news_photo("a realistic news photo of an explosion at the white house")[0] >= 0.9
+    assert lexicon.fake_news_photo("a cartoon of fireworks over the white house")[0] == 0.0
+    assert lexicon.fake_news_photo("a photo of the white house at dusk")[0] == 0.0
