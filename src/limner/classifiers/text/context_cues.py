@@ -26,6 +26,9 @@ class CueContextClassifier:
     vetoes: ClassVar[tuple[tuple[re.Pattern[str], str], ...]]
     fired: ClassVar[str]
     value: ClassVar[float] = 0.9
+    # Contexts for short requests (an idiom, a knowledge question): a longer prompt around the cue is a scene,
+    # which the text head reads. 0 = any length.
+    max_words: ClassVar[int] = 0
 
     def warm(self) -> None:
         return None
@@ -40,6 +43,7 @@ class CueContextClassifier:
         cue = self.cue.search(text)
         if cue is None:
             return (Score(label, 0.0),)
+        n_words = len(text.split())
         # Vetoes read every user turn: "make it an awareness poster" must not lift what an earlier turn asked for.
         earlier = [normalize(t.content).lower() for t in sample.turns if t.role == Role.USER]
         text = "\n".join([*earlier, text]) if earlier else text
@@ -47,6 +51,9 @@ class CueContextClassifier:
             found = pattern.search(text)
             if found:
                 return (Score(label, 0.0, f"'{cue.group(0)}', but {why} ('{found.group(0)}')"),)
+        if self.max_words and n_words > self.max_words:
+            return (Score(label, 0.0, f"'{cue.group(0)}', but it is longer than a short request "
+                                      f"({self.max_words} words)"),)
         why_not = self.veto_text(text)
         if why_not is not None:
             return (Score(label, 0.0, f"'{cue.group(0)}', but {why_not}"),)

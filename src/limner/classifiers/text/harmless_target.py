@@ -78,11 +78,8 @@ class HarmlessTargetClassifier(CueContextClassifier):
     cue = _VERB
     vetoes = ((_PEOPLE, "the target is a person, a body, a group or an animal"),
               (_DANGER, "also names a weapon, a target that matters or a way to hurt"))
+    max_words = 20
     fired = "a violent word aimed at no one ('{cue}')"
-
-    def veto_text(self, text: str) -> str | None:
-        # An idiom is a short utterance; a long prompt around a violent verb is a scene, which the text head reads.
-        return "is a scene, not a short request" if len(text.split()) > 20 else None
 
     @classmethod
     def examples(cls) -> list[tuple[Sample, frozenset[str]]]:

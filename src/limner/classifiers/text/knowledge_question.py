@@ -52,11 +52,8 @@ class KnowledgeQuestionClassifier(CueContextClassifier):
     cue = _QUESTION
     vetoes = ((_AGENCY, "also asks how to do it, takes part in it, or praises, justifies or denies it"),
               (_PRIVATE, "also asks for someone's private data"))
+    max_words = 20
     fired = "a short question about what something is or what happened ('{cue}')"
-
-    def veto_text(self, text: str) -> str | None:
-        # Knowledge questions are short; a long prompt that opens with "what" is a scene or a story.
-        return "is longer than a short question" if len(text.split()) > 20 else None
 
     @classmethod
     def examples(cls) -> list[tuple[Sample, frozenset[str]]]:
