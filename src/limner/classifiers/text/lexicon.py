@@ -12,6 +12,7 @@ is expected to be normalised already (see `normalize.py`).
 from __future__ import annotations
 
 import re
+import unicodedata
 
 _CHILD_WORDS = (
     r"child|children|kid|kids|minor|underage|under-age|preteen|pre-teen|tween|toddler|infant|little girl|"
@@ -304,7 +305,62 @@ EUPHEMISMS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 )
 
 
+# Sensitive words of French, Spanish, German, Italian and Portuguese, glossed into English before the English-only
+# encoder and the rules read the prompt ("nackte Frau" read as nothing at all). Only words with no common English
+# homograph: French "sang" (sang), German "tot" (a toddler) and "Kind" (kind), "corps", "faux", and the names Nina
+# and Nino stay untranslated.
+_GLOSS: dict[str, str] = {
+    # naked / nude
+    "nackt": "naked", "nackte": "naked", "nackten": "naked", "nue": "nude", "nues": "nude", "desnudo": "naked",
+    "desnuda": "naked", "desnudos": "naked", "desnudas": "naked", "nuda": "naked", "nudi": "naked", "nua": "naked",
+    "pelada": "naked", "pelado": "naked",
+    # sexual
+    "sexuel": "sexual", "sexuelle": "sexual", "sexuell": "sexual", "sexuale": "sexual",
+    "sexo": "sex", "sesso": "sex", "sexe": "sex", "porno": "porn", "pornographique": "pornographic",
+    "pornográfico": "pornographic", "pornografico": "pornographic", "pornografisch": "pornographic",
+    # people
+    "frau": "woman", "frauen": "women", "femme": "woman", "femmes": "women", "mujer": "woman", "mujeres": "women",
+    "donna": "woman", "mulher": "woman", "mädchen": "girl", "madchen": "girl", "fille": "girl", "niña": "girl",
+    "ragazza": "girl", "menina": "girl", "junge": "boy", "garçon": "boy", "garcon": "boy",
+    "niño": "child", "niños": "children", "ninos": "children",
+    "enfant": "child", "enfants": "children", "bambino": "child", "bambina": "child", "bambini": "children",
+    "criança": "child", "crianca": "child", "crianças": "children", "körper": "body", "korper": "body",
+    "cuerpo": "body", "corpo": "body",
+    # violence and death
+    "töten": "kill", "toten": "kill", "tötend": "killing", "tuer": "kill", "tuant": "killing", "matar": "kill",
+    "matando": "killing", "uccidere": "kill", "blut": "blood", "blutig": "bloody", "sangre": "blood",
+    "sangue": "blood", "sanglant": "bloody", "sangriento": "bloody", "sanguinoso": "bloody", "muerto": "dead",
+    "muerta": "dead", "morto": "dead", "leiche": "corpse", "cadavre": "corpse", "cadáver": "corpse",
+    "cadaver": "corpse", "folter": "torture", "tortura": "torture", "enthauptung": "beheading",
+    "décapitation": "beheading", "decapitación": "beheading", "decapitazione": "beheading", "messer": "knife",
+    "couteau": "knife", "cuchillo": "knife", "coltello": "knife", "pistole": "gun", "pistolet": "gun",
+    "pistola": "gun", "waffe": "weapon", "waffen": "weapons", "arme": "weapon", "arma": "weapon", "armas": "weapons",
+    "bombe": "bomb", "bomba": "bomb", "angriff": "attack", "attaque": "attack", "ataque": "attack",
+    "attacco": "attack",
+    # self-harm, hate, deception, drugs
+    "selbstmord": "suicide", "suicidio": "suicide", "suicídio": "suicide", "handgelenke": "wrists",
+    "poignets": "wrists", "muñecas": "wrists", "polsi": "wrists", "hass": "hate", "haine": "hate", "odio": "hate",
+    "ódio": "hate", "gefälscht": "fake", "gefalscht": "fake", "falso": "fake", "reisepass": "passport",
+    "passeport": "passport", "pasaporte": "passport", "passaporto": "passport", "drogen": "drugs",
+    "drogues": "drugs", "drogas": "drugs", "droghe": "drugs",
+    # image words, so that the rules' "photo of" constructions read
+    "bild": "image", "imagen": "image", "immagine": "image", "imagem": "image", "foto": "photo",
+    "fotografie": "photograph", "fotografía": "photograph", "fotografia": "photograph",
+}
+# normalize() folds accents ("niño" -> "nino"), so each word is also listed folded, except where the folded form is
+# a given name
+_GLOSS.update({f: v for k, v in list(_GLOSS.items())
+               if (f := "".join(c for c in unicodedata.normalize("NFKD", k) if not unicodedata.combining(c)))
+               not in ("nino", "nina")})
+_GLOSS_RE = re.compile(r"\b(?:" + "|".join(sorted(map(re.escape, _GLOSS), key=len, reverse=True)) + r")\b")
+
+
+def gloss_foreign(text: str) -> str:
+    return _GLOSS_RE.sub(lambda m: _GLOSS[m.group(0)], text)
+
+
 def neutralise_idioms(text: str) -> str:
+    text = gloss_foreign(text)
     for rx, plain in IDIOMS:
         text = rx.sub(plain, text)
     for rx, plain in EUPHEMISMS:

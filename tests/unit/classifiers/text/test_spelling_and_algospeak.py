@@ -88,3 +88,9 @@ def test_a_photoreal_news_picture_of_a_disaster_at_a_landmark_is_a_rule() -> Non
     assert lexicon.fake_news_photo("a realistic news photo of an explosion at the white house")[0] >= 0.9
     assert lexicon.fake_news_photo("a cartoon of fireworks over the white house")[0] == 0.0
     assert lexicon.fake_news_photo("a photo of the white house at dusk")[0] == 0.0
+
+
+def test_sensitive_words_of_other_languages_are_glossed_but_english_homographs_stay() -> None:
+    assert lexicon.neutralise_idioms("ein nackte frau foto") == "ein naked woman photo"
+    assert lexicon.neutralise_idioms("un enfant avec un couteau") == "un child avec un knife"
+    assert lexicon.neutralise_idioms("a kind nurse in the marine corps") == "a kind nurse in the marine corps"
