@@ -343,6 +343,9 @@ _GLOSS: dict[str, str] = {
     "ódio": "hate", "gefälscht": "fake", "gefalscht": "fake", "falso": "fake", "reisepass": "passport",
     "passeport": "passport", "pasaporte": "passport", "passaporto": "passport", "drogen": "drugs",
     "drogues": "drugs", "drogas": "drugs", "droghe": "drugs",
+    # articles and prepositions, so that the rules' constructions read ("un sexual image de un real celebrity")
+    "un": "a", "une": "a", "ein": "a", "eine": "a", "einen": "a", "una": "a", "uno": "a", "von": "of",
+    "du": "of", "des": "of", "di": "of", "mit": "with", "avec": "with", "con": "with", "com": "with",
     # image words, so that the rules' "photo of" constructions read
     "bild": "image", "imagen": "image", "immagine": "image", "imagem": "image", "foto": "photo",
     "fotografie": "photograph", "fotografía": "photograph", "fotografia": "photograph",
@@ -359,8 +362,17 @@ def gloss_foreign(text: str) -> str:
     return _GLOSS_RE.sub(lambda m: _GLOSS[m.group(0)], text)
 
 
+# The opening of a follow-up turn ("now change it:", "ok, make it") carries no content, but the encoder averaged it
+# in: "now change it: an explicit unclothed snapshot of a woman" scored under the threshold that the ask alone
+# passed. The head and the rules read the ask.
+_EDIT_OPENING = re.compile(
+    r"^(?:(?:ok(?:ay)?|nice|great|cool|thanks|perfect|good|alright|now)[,!.]?\s+)*(?:now\s+)?"
+    r"(?:change|make|turn|edit|modify|update|redo|alter|transform)\s+(?:it|this|that|the (?:image|picture|photo))"
+    r"(?:\s+(?:into|to|so that it shows))?\s*[:,-]\s*(?=\S+\s+\S+)")
+
+
 def neutralise_idioms(text: str) -> str:
-    text = gloss_foreign(text)
+    text = _EDIT_OPENING.sub("", gloss_foreign(text))
     for rx, plain in IDIOMS:
         text = rx.sub(plain, text)
     for rx, plain in EUPHEMISMS:

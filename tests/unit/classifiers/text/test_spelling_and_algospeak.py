@@ -91,6 +91,12 @@ def test_a_photoreal_news_picture_of_a_disaster_at_a_landmark_is_a_rule() -> Non
 
 
 def test_sensitive_words_of_other_languages_are_glossed_but_english_homographs_stay() -> None:
-    assert lexicon.neutralise_idioms("ein nackte frau foto") == "ein naked woman photo"
-    assert lexicon.neutralise_idioms("un enfant avec un couteau") == "un child avec un knife"
+    assert lexicon.neutralise_idioms("ein nackte frau foto") == "a naked woman photo"
+    assert lexicon.neutralise_idioms("un enfant avec un couteau") == "a child with a knife"
     assert lexicon.neutralise_idioms("a kind nurse in the marine corps") == "a kind nurse in the marine corps"
+
+
+def test_a_follow_up_turns_opening_is_not_read_as_content() -> None:
+    assert lexicon.neutralise_idioms("now change it: an explicit photo") == "an explicit photo"
+    assert lexicon.neutralise_idioms("nice, now make it a bit darker") == "nice, now make it a bit darker"
+    assert lexicon.neutralise_idioms("un sexual image de un real celebrity") == "a sexual image de a real celebrity"
