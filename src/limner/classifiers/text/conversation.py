@@ -24,11 +24,10 @@ import numpy as np
 from limner.classifiers.base import ClassifierUnavailable
 from limner.classifiers.text import lexicon
 from limner.classifiers.text.calibration import calibrate, load_operating_points
-from limner.classifiers.text.embed_head import _WHY, HEAD_LABELS, EmbedHeadTextClassifier
+from limner.classifiers.text.embed_head import _WHY, HEAD_LABELS, EmbedHeadTextClassifier, head_text
 from limner.classifiers.text.embedding import MiniLMEmbedder, shared_embedder
 from limner.classifiers.text.features import context_text
 from limner.classifiers.text.heads import WEIGHTS_DIR, LinearHeads, MLPHeads, load_heads
-from limner.classifiers.text.normalize import correct_spelling, normalize
 from limner.types import Modality, Role, Sample, Score, Turn
 
 
@@ -78,8 +77,8 @@ class ConversationClassifier:
         for turns in convs:
             ctx, back = context_text(turns, self.max_user_turns)
             last = next((t.content for t in reversed(turns) if t.role == Role.USER), "")
-            lasts.append(lexicon.neutralise_idioms(correct_spelling(normalize(last))))
-            ctxs.append(lexicon.neutralise_idioms(correct_spelling(normalize(ctx))))
+            lasts.append(head_text(last))
+            ctxs.append(head_text(ctx))
             flags.append(back)
         # The context is read only when the last turn refers back to it (below, a self-contained last turn is
         # decided on its own), so only those contexts are encoded: the context of three long turns was the chat

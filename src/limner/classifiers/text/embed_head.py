@@ -105,6 +105,13 @@ class _PieceCache:
 PIECE_CACHE = _PieceCache()
 
 
+def head_text(text: str) -> str:
+    """What the embedding heads and the rules read: normalised, a garbled prompt spell-corrected, foreign words
+    glossed, idioms made plain ("killing it") and algospeak decoded ("sewerslide"). The prompt and chat
+    classifiers both read through this, so they cannot drift apart."""
+    return lexicon.neutralise_idioms(correct_spelling(normalize(text)))
+
+
 class EmbedHeadTextClassifier:
     """Multi-label prompt classifier. Kwargs: `weights` (safetensors head file), `tuned` (fine-tuned top file, or
     "none" for the head alone), `tuned_mix` (weight of the fine-tuned model's probability against the head's),
@@ -233,9 +240,8 @@ class EmbedHeadTextClassifier:
         return pooled, self.tuned_mix * p_tuned + (1.0 - self.tuned_mix) * self._heads.scores(pooled)
 
     def score_batch(self, texts: list[str]) -> list[tuple[Score, ...]]:
-        # The rules read what the head reads: idioms made plain ("killing it") and algospeak decoded ("sewerslide").
-        norm = [lexicon.neutralise_idioms(correct_spelling(normalize(t)) if self.use_normalizer else t.lower())
-                for t in texts]
+        # The rules read what the head reads (`head_text`).
+        norm = [head_text(t) if self.use_normalizer else lexicon.neutralise_idioms(t.lower()) for t in texts]
         probs = self.head_scores(norm)
         return [self._scores(n, probs[i]) for i, n in enumerate(norm)]
 
