@@ -17,7 +17,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from limner.evals.bias.attributes import DEFAULT_MONK_GROUPS
-from limner.evals.bias.text import is_historical
+from limner.evals.bias.text import CENTURY_WORDS, is_historical
 
 DEFAULT_REGISTRY = Path(__file__).resolve().parents[4] / "policies" / "registries" / "historical_settings.yaml"
 # The registry names groups in the default Monk grouping whatever grouping the diversifier reports with, so one
@@ -128,10 +128,8 @@ _PLACE_RIGHT = re.compile(r"\s*(?:$|[,.;:!?)]|\s*\b(?:in|at|on|during|around|und
 _WORD_RE = re.compile(r"[\w'-]+")
 
 
-_CENTURY_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
-                  "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth")
 _EARLY_RE = re.compile(r"\b(?:bce?|ancient|antiquity|medieval|middle ages|(?:bronze|iron|stone) age|"
-                       rf"(?:{'|'.join(_CENTURY_WORDS)}|[1-9](?:st|nd|rd|th)|1[0-5]th)[- ]century)\b", re.I)
+                       rf"(?:{'|'.join(CENTURY_WORDS[:15])}|[1-9](?:st|nd|rd|th)|1[0-5]th)[- ]century)\b", re.I)
 _YEAR_RE = re.compile(r"\b(\d{2,4})s?\b(?![- ]?century)")
 
 

@@ -40,6 +40,10 @@ SPECIFIED_RE = re.compile(
     r"hispanic|indian|arab|middle[- ]eastern|indigenous|"
     r"native american|pacific islander|east asian|south asian|(?:black|white) (?:man|men|woman|women|person|"
     r"people|boy|girl|child|children|family|couple))\b", re.I)
+# Ordinal words of the centuries before the twentieth, in order (CENTURY_WORDS[k] is the (k+1)th century).
+CENTURY_WORDS = ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+                 "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+                 "eighteenth", "nineteenth")
 HISTORICAL_RE = re.compile(
     r"\b(medieval|middle ages|viking|vikings|ancient|roman empire|roman legion|samurai|pharaoh|victorian|edwardian|"
     r"renaissance|colonial|feudal|knight|knights|founding fathers|\d{1,2}(?:st|nd|rd|th)[- ]century|1[0-9]{3}s?|"
@@ -47,8 +51,7 @@ HISTORICAL_RE = re.compile(
     r"tang dynasty|aztec|inca|mayan|mughal|ottoman|tudor|elizabethan|napoleonic|pre-?colonial|antiquity|"
     r"prehistoric|(?:bronze|iron|stone) age|dynasty|caliphate|sultanate|shogunate|khanate|\d{1,4} (?:bce?|ad)|"
     # centuries written as words ("in seventh century samarkand") as well as digits
-    r"(?:first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|eleventh|twelfth|thirteenth|"
-    r"fourteenth|fifteenth|sixteenth|seventeenth|eighteenth|nineteenth)[- ]century)\b", re.I)
+    rf"(?:{'|'.join(CENTURY_WORDS)})[- ]century)\b", re.I)
 SKIN_RE = re.compile(r"(?:skin tone|mst-|monk skin tone) ?(\d{1,2})", re.I)
 COUNT_WORDS = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "2": 2, "3": 3, "4": 4, "several": 3,
                 "a few": 3, "a group of": 3, "a team of": 3, "a crowd of": 4, "a family of": 3, "many": 4}
