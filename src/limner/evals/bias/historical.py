@@ -139,6 +139,12 @@ def before_contact(prompt: str) -> bool:
     return _EARLY_RE.search(prompt) is not None or any(int(y) < 1500 for y in _YEAR_RE.findall(prompt))
 
 
+def fold_place(text: str) -> str:
+    """Lower case, accents removed ("Córdoba" -> "cordoba"): how the gazetteer's names are written
+    (`scripts/build_places.py`) and how a prompt is read against them."""
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c)).lower()
+
+
 class Gazetteer:
     """Place names (lower case, accents removed) -> the countries that have a place of that name, most populous
     first, each with its continent code; read from a TSV written by `scripts/build_places.py`."""
@@ -163,8 +169,7 @@ class Gazetteer:
     def find(self, prompt: str) -> tuple[str, tuple[str, ...]] | None:
         """(place, candidate countries in order) for the first gazetteer name standing where a place stands (see
         above), or None. Before 1500 (`before_contact`), countries of the Americas and Oceania go last."""
-        text = unicodedata.normalize("NFKD", prompt)
-        text = "".join(c for c in text if not unicodedata.combining(c)).lower()
+        text = fold_place(prompt)
         words = list(_WORD_RE.finditer(text))
         for i in range(len(words)):
             for k in range(min(self.longest, len(words) - i), 0, -1):  # longest name first: "new york" not "york"
