@@ -268,6 +268,24 @@ SENSITIVE_WORDS: tuple[str, ...] = (
     "subhuman",
     "humiliated",
     "degrading",
+    # the words a policy rule turns on besides the topic itself: who (yourself), how it looks (photo), what is
+    # done (beaten, glorifying), and topics the list lacked; a slip of these hid whole requests from the red team
+    "yourself",
+    "photo",
+    "realistic",
+    "photorealistic",
+    "beaten",
+    "beating",
+    "wrists",
+    "slicing",
+    "glorifying",
+    "holocaust",
+    "supremacist",
+    "drugs",
+    "handcuffs",
+    "arrested",
+    "explosion",
+    "nude",
 )
 _SENSITIVE_SET = frozenset(SENSITIVE_WORDS)
 # words too short for the list above (typo correction needs 4+ letters) that leetspeak still hides: "53x"
@@ -324,8 +342,34 @@ def _unleet_token(tok: str) -> str:
 
 
 def unleet(text: str) -> str:
-    """Map leet characters back to letters inside words that mix letters and leet characters."""
-    return _LEET_TOKEN.sub(lambda m: _unleet_token(m.group(0)), text)
+    """Map leet characters back to letters inside words that mix letters and leet characters.
+
+    In a text written in leetspeak throughout (two or more words already decoded into dictionary words), the short
+    and all-digit tokens are leet too ("7h3", "0f", "70" for "to", "4" for "a"): those are decoded as well when they
+    then spell a dictionary word. Elsewhere they are left alone, because "4 cats" or "a 70s poster" mean numbers."""
+    changed = 0
+
+    def one(m: re.Match[str]) -> str:
+        nonlocal changed
+        tok = m.group(0)
+        out = _unleet_token(tok)
+        if out != tok and _is_known(out.lower(), english_words()):
+            changed += 1
+        return out
+
+    text = _LEET_TOKEN.sub(one, text)
+    if changed < 2:
+        return text
+    known = english_words()
+
+    def dense(m: re.Match[str]) -> str:
+        tok = m.group(0)
+        if tok.lower() in _KEEP_TOKENS or not any(ch in _LEET for ch in tok):
+            return tok
+        plain = "".join(_LEET.get(ch, ch) for ch in tok)
+        return plain if _is_known(plain.lower(), known) else tok
+
+    return _LEET_TOKEN.sub(dense, text)
 
 
 def join_split_letters(text: str) -> str:
