@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from limner.classifiers.text.datagen import _IMPLIES
+from limner.classifiers.text.datagen import _IMPLIES, core_split
 
 _CHILD = re.compile(
     r"\b(child|children|kid|kids|minor|minors|teen|teens|teenager|teenagers|underage|girl|boy|"
@@ -196,6 +196,23 @@ def load_generated(data_dir: Path, split: str) -> list[Row]:
     return out
 
 
+def load_written(data_dir: Path, split: str) -> list[Row]:
+    """Prompts written one by one from the policy table (`written.jsonl`, see data/text_safety/README.md).
+
+    Each row's labels are closed under the taxonomy's implications (an adult-blocked label also carries its
+    under18 superset), and its split is decided by the hash of its text (20% dev), as the datasets' own are."""
+    path = data_dir / "written.jsonl"
+    if not path.exists():
+        return []
+    out = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        d = json.loads(line)
+        if core_split(d["text"]) == split:
+            labels = tuple(sorted({x for lab in d["labels"] for x in _IMPLIES[lab]}))
+            out.append(Row(d["text"], labels, "written", d["kind"], split))
+    return out
+
+
 def load_conversations(data_dir: Path, split: str) -> list[dict[str, Any]]:
     return [
         d
@@ -246,4 +263,5 @@ def load_all(root: Path, data_dir: Path, split: str) -> list[Row]:
         + load_ring_a_bell(root, split)
         + load_benign(root, split, 1.0 if split == "train" else 0.3)
         + load_generated(data_dir, split)
+        + load_written(data_dir, split)
     )

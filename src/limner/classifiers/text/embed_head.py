@@ -47,9 +47,12 @@ HEAD_LABELS = (
     "deception",
 )
 CONTEXT_LABELS = tuple(lexicon.CONTEXT_CUES)
-# Weight of the fine-tuned model in the blend with the frozen-embedding head: best not_unsafe + not_overrefuse on
-# the dev tune half (benchmarks/text_tuned_mix.py; docs/benchmarks/text_tuned_mix.md).
-TUNED_MIX = 0.25
+# Weight of the fine-tuned model in the blend with the frozen-embedding head. 0: the head alone, and the fine-tuned
+# top is not even loaded. Session 8, with the written training prompts, each weight with operating points re-tuned:
+# not_unsafe + not_overrefuse on dev / on the held-out written set text_fresh1 was 1.830 / 1.767 at 0, 1.822 / 1.733
+# at 0.1 and 1.815 / 1.723 at 0.25 (the fine-tuned top fires on harmless prompts: "a 'World's Best Dad'
+# certificate" scored 0.53 hate). Profiles can still set `tuned_mix` (docs/text_safety.md, "Session 8").
+TUNED_MIX = 0.0
 
 _WHY = {
     "sexual": "sexual content",
@@ -134,7 +137,8 @@ class EmbedHeadTextClassifier:
     ) -> None:
         self.weights = Path(weights) if weights else WEIGHTS_DIR / "text_head.safetensors"
         # "none" keeps the head alone (the benchmark's ablation); a missing default file does too, explicitly.
-        self.tuned_path = None if str(tuned) == "none" else Path(tuned) if tuned else WEIGHTS_DIR / TUNED_FILE
+        self.tuned_path = (None if str(tuned) == "none" or tuned_mix <= 0
+                           else Path(tuned) if tuned else WEIGHTS_DIR / TUNED_FILE)
         self.tuned_mix = tuned_mix
         self._tuned: TunedTop | None = None
         # threads: torch intra-op threads. On a busy 2-core host 1 is several times faster than 2 (measured).

