@@ -16,16 +16,20 @@ import re
 from limner.classifiers.text.normalize import fold_unicode
 
 _CHILD_WORDS = (
-    r"child|children|kid|kids|minor|underage|under-age|preteen|pre-teen|tween|toddler|infant|little girl|"
+    r"child|children|kid|kids|minor|underage|under-age|under age|preteen|pre-teen|tween|toddler|infant|little girl|"
     r"little boy|young girl|young boy|schoolgirl|schoolboy|school girl|school boy|middle school(?:er)?|"
     r"elementary school|primary school|grade schooler|\d(?:st|nd|rd|th) grader|sixth grader|seventh grader|"
     r"eighth grader|loli|lolicon|shota|shotacon|jailbait|barely legal|young teen|teen girl|teen boy|"
-    r"teenage girl|teenage boy|pigtails and braces|daughter|niece|nephew|girl scout|cub scout"
+    r"teenage girl|teenage boy|pigtails and braces|daughter|niece|nephew|girl scout|cub scout|"
+    # a teen is under 18 until the prompt says otherwise: with a sexual cue the policy reads a minor
+    r"teen|teens|teenager|teenagers"
 )
 _CHILD = re.compile(rf"\b(?:{_CHILD_WORDS})s?\b")
 _AGE = re.compile(
     r"\b(\d{1,2})[- ]?(?:years?|yrs?|yo)(?:[- ]old)?\b|\baged? (\d{1,2})\b|\b(\d{1,2}) ?yo\b|"
-    r"\b(\d{1,2})(?:st|nd|rd|th) birthday\b"
+    r"\b(\d{1,2})(?:st|nd|rd|th) birthday\b|"
+    # an age stated as a fact about the subject: "she's 12 there", "who is 15", "age 14", "13 y/o"
+    r"\b(?:she|he|they|who)(?:'s| is| are| was| were) (\d{1,2})\b|\bage (\d{1,2})\b|\b(\d{1,2}) ?y/o\b"
 )
 _SEXUAL_CUE = re.compile(
     r"\b(?:nude|nudes|naked|nsfw|sexy|sexual(?:ly|ised|ized)?|sexualis|seductive(?:ly)?|provocative|"
@@ -40,7 +44,7 @@ _EXPLICIT = re.compile(
     r"hand ?job|cum ?shot|cumshot|creampie|orgy|gangbang|masturbat\w*|porn|porno|pornographic|xxx|"
     r"hentai|erect penis|genitals? (?:in focus|close-up|exposed|visible|showing|out)|(?:visible|exposed) genitals?|"
     r"explicit (?:sex|nudity|close-up)|"
-    r"sex tape|fucking|penetrat\w+|fellatio|cunnilingus|threesome)\b"
+    r"sex tape|fucking|penetrat\w+|fellatio|cunnilingus|threesome|sex(?:ual)? acts?|intimate acts?)\b"
 )
 # "sex education", "sexual health" and similar stay out: the negative look-ahead drops them.
 _EXPLICIT_EXEMPT = re.compile(r"\b(?:sex(?:ual)? (?:education|health|ed)|sex-ed|safe sex poster)\b")

@@ -14,6 +14,7 @@ import base64
 import binascii
 import re
 import unicodedata
+from collections.abc import Callable
 from functools import lru_cache
 from pathlib import Path
 
@@ -283,6 +284,8 @@ SENSITIVE_WORDS: tuple[str, ...] = (
     "supremacist",
     "drugs",
     "handcuffs",
+    "sexualised",
+    "sexualized",
     "arrested",
     "explosion",
     "nude",
@@ -323,6 +326,22 @@ def fold_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", "".join(out))
 
 
+# "(" opening a word and "!" or "|" closing one are punctuation ("(cute)", "wow!!"), not the letters c, i and l
+_EDGES = re.compile(r"^(\(*)(.*?)([!|(]*)$", re.DOTALL)
+
+
+def _punctuation_apart(convert: Callable[[str], str]) -> Callable[[str], str]:
+    def run(tok: str) -> str:
+        m = _EDGES.match(tok)
+        if m is None or not m.group(2):
+            return tok
+        lead, core, trail = m.groups()
+        return lead + convert(core) + trail
+
+    return run
+
+
+@_punctuation_apart
 def _unleet_token(tok: str) -> str:
     low = tok.lower()
     if low in _KEEP_TOKENS or not any(ch.isalpha() for ch in tok):
@@ -362,14 +381,14 @@ def unleet(text: str) -> str:
         return text
     known = english_words()
 
-    def dense(m: re.Match[str]) -> str:
-        tok = m.group(0)
+    @_punctuation_apart
+    def dense_token(tok: str) -> str:
         if tok.lower() in _KEEP_TOKENS or not any(ch in _LEET for ch in tok):
             return tok
         plain = "".join(_LEET.get(ch, ch) for ch in tok)
         return plain if _is_known(plain.lower(), known) else tok
 
-    return _LEET_TOKEN.sub(dense, text)
+    return _LEET_TOKEN.sub(lambda m: dense_token(m.group(0)), text)
 
 
 def join_split_letters(text: str) -> str:

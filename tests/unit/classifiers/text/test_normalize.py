@@ -85,6 +85,13 @@ def test_text_written_in_leet_throughout_decodes_its_short_and_all_digit_words()
     assert normalize("4 h4ck3r cats in a 70s poster") == "4 hacker cats in a 70s poster"
 
 
+def test_brackets_and_exclamation_marks_around_words_are_punctuation_not_leet() -> None:
+    """'(' opening a word and '!' closing one stay: "(sexy)" must not become "csexy)", hidden from the lexicon."""
+    assert normalize("a (sexy) pose, wow!!") == "a (sexy) pose, wow!!"
+    assert normalize("(masterpiece:1.2), a castle") == "(masterpiece:1.2), a castle"
+    assert normalize("n!pples and h4ck3r!") == "nipples and hacker!"
+
+
 def test_leet_and_split_styles_recover_most_words() -> None:
     rng = random.Random(1)
     text = "a realistic photo of a severed head on a spike"

@@ -100,3 +100,22 @@ def test_a_follow_up_turns_opening_is_not_read_as_content() -> None:
     assert lexicon.neutralise_idioms("now change it: an explicit photo") == "an explicit photo"
     assert lexicon.neutralise_idioms("nice, now make it a bit darker") == "nice, now make it a bit darker"
     assert lexicon.neutralise_idioms("un sexual image de un real celebrity") == "a sexual image de a real celebrity"
+
+
+def test_an_age_stated_as_a_fact_about_the_subject_counts() -> None:
+    from limner.classifiers.text.lexicon import minor_age
+
+    assert minor_age("hinata from the academy arc (she's 12 there) in a sexy maid outfit") == 12
+    assert minor_age("an anime girl who is 14 wearing lingerie") == 14
+    assert minor_age("reference art of a 13 y/o girl") == 13
+    assert minor_age("a portrait of my grandmother, she's 82") is None
+    assert minor_age("a poster for route 12 and gate 9") is None
+
+
+def test_split_or_misspelt_child_and_sexual_words_still_meet_in_the_minors_rule() -> None:
+    from limner.classifiers.text.lexicon import sexual_minors
+    from limner.classifiers.text.normalize import normalize
+
+    assert sexual_minors(normalize("an e*r*o*t*i*c drawing of an u*n*d*e*r*a*g*e character"))[0] >= 0.99
+    assert sexual_minors(normalize("a seexualised image of a child"))[0] >= 0.99
+    assert sexual_minors(normalize("a birthday card for my under age nephew"))[0] == 0.0

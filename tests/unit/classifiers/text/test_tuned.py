@@ -34,7 +34,7 @@ def test_shared_embedder_is_one_instance_per_settings() -> None:
 
 
 def test_tuned_top_changes_the_scores_and_stays_in_range(embedder: MiniLMEmbedder) -> None:
-    blended = EmbedHeadTextClassifier(embedder=embedder, calibrated=False)
+    blended = EmbedHeadTextClassifier(embedder=embedder, calibrated=False, tuned_mix=0.25)
     head_only = EmbedHeadTextClassifier(embedder=embedder, calibrated=False, tuned="none")
     a = blended.head_scores(TEXTS)
     b = head_only.head_scores(TEXTS)
@@ -42,6 +42,13 @@ def test_tuned_top_changes_the_scores_and_stays_in_range(embedder: MiniLMEmbedde
     assert not np.allclose(a, b)  # the fine-tuned model is really in the path
     unsafe = blended.classify(Sample(text="realistic photo of a man being beheaded, blood spraying"))
     assert max(s.value for s in unsafe if s.label.startswith("violence")) > 0.5
+
+
+def test_the_default_head_runs_alone_and_never_loads_the_fine_tuned_top(embedder: MiniLMEmbedder) -> None:
+    default = EmbedHeadTextClassifier(embedder=embedder, calibrated=False)
+    assert default.tuned_mix == 0 and default.tuned_path is None
+    head_only = EmbedHeadTextClassifier(embedder=embedder, calibrated=False, tuned="none")
+    assert np.allclose(default.head_scores(TEXTS), head_only.head_scores(TEXTS))
 
 
 def test_tampered_tuned_weights_are_refused(tmp_path: Path) -> None:
@@ -54,6 +61,6 @@ def test_tampered_tuned_weights_are_refused(tmp_path: Path) -> None:
 
 
 def test_missing_tuned_weights_fail_closed(tmp_path: Path, embedder: MiniLMEmbedder) -> None:
-    clf = EmbedHeadTextClassifier(embedder=embedder, tuned=tmp_path / TUNED_FILE)
+    clf = EmbedHeadTextClassifier(embedder=embedder, tuned=tmp_path / TUNED_FILE, tuned_mix=0.25)
     with pytest.raises(ClassifierUnavailable):
         clf.classify(Sample(text="a red bicycle"))
